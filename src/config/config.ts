@@ -1,0 +1,71 @@
+/**
+ * The only reader of process.env for the server and the CLI: flags win over environment, environment over defaults.
+ */
+import path from "node:path";
+
+export interface ServerConfig {
+  dataDir: string;
+  port: number;
+  /** Addresses the HTTPS port binds to; loopback (both families) unless told otherwise. */
+  hosts: string[];
+  /** Public name of the authority/management host, e.g. "localhost". */
+  authorityHost: string;
+  /** DNS suffix under which vaults live: `<vault>.<vaultSuffix>`. */
+  vaultSuffix: string;
+  certFile?: string;
+  keyFile?: string;
+  storage?: string;
+  rootKey?: string;
+  accessLog: boolean;
+}
+
+export interface ServerFlags {
+  dataDir?: string;
+  port?: string | number;
+  host?: string[];
+  authorityHost?: string;
+  vaultSuffix?: string;
+  cert?: string;
+  key?: string;
+  storage?: string;
+  accessLog?: boolean;
+}
+
+export const DEFAULT_PORT = 8443;
+export const DEFAULT_DATA_DIR = ".kluis";
+
+export function parsePort(value: string | number | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${String(value)}`);
+  return port;
+}
+
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.KLUIS_DATA_DIR ?? DEFAULT_DATA_DIR);
+}
+
+export function resolvePort(flag: string | number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  return parsePort(flag ?? env.KLUIS_PORT, DEFAULT_PORT);
+}
+
+export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const hosts = flags.host?.length ? flags.host : env.KLUIS_HOSTS ? env.KLUIS_HOSTS.split(",") : ["127.0.0.1", "::1"];
+  return {
+    dataDir: resolveDataDir(flags.dataDir, env),
+    port: resolvePort(flags.port, env),
+    hosts,
+    authorityHost: flags.authorityHost ?? env.KLUIS_AUTHORITY_HOST ?? "localhost",
+    vaultSuffix: flags.vaultSuffix ?? env.KLUIS_VAULT_SUFFIX ?? "vault.localhost",
+    certFile: flags.cert ?? env.KLUIS_TLS_CERT,
+    keyFile: flags.key ?? env.KLUIS_TLS_KEY,
+    storage: flags.storage ?? env.KLUIS_STORAGE,
+    rootKey: env.KLUIS_ROOT_KEY,
+    accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
+  };
+}
+
+/** Where the CLI keeps its login profile, as az keeps ~/.azure. */
+export function cliConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KLUIS_CONFIG_DIR ?? path.join(env.HOME ?? ".", ".kluis");
+}

@@ -1,0 +1,54 @@
+/**
+ * Verifies a client assertion (private_key_jwt): a JWT the client signed with the key of a certificate it
+ * registered. The certificate is chosen by the header's x5t#S256 or x5t thumbprint among the client's own.
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import { decodeProtectedHeader, jwtVerify } from "jose";
+
+const ASSERTION_ALGS = ["RS256", "PS256", "ES256"];
+
+export class AssertionRejected extends Error {
+  override readonly name = "AssertionRejected";
+}
+
+function thumbprints(derBase64: string): { sha1: string; sha256: string } {
+  const der = Buffer.from(derBase64, "base64");
+  return {
+    sha1: createHash("sha1").update(der).digest("base64url"),
+    sha256: createHash("sha256").update(der).digest("base64url"),
+  };
+}
+
+export async function verifyClientAssertion(
+  assertion: string,
+  certificates: string[],
+  expected: { clientId: string; audiences: string[] },
+): Promise<{ jti?: string; exp: number }> {
+  let header;
+  try {
+    header = decodeProtectedHeader(assertion);
+  } catch {
+    throw new AssertionRejected("The client assertion is not a valid JWT.");
+  }
+  const x5tS256 = header["x5t#S256"];
+  const x5t = header.x5t;
+  const match = certificates.find((der) => {
+    const t = thumbprints(der);
+    return (typeof x5tS256 === "string" && t.sha256 === x5tS256) || (typeof x5t === "string" && t.sha1 === x5t);
+  });
+  if (!match) throw new AssertionRejected("The certificate with the assertion's thumbprint is not registered for this client.");
+  const publicKey = new X509Certificate(Buffer.from(match, "base64")).publicKey;
+  try {
+    const { payload } = await jwtVerify(assertion, publicKey, {
+      algorithms: ASSERTION_ALGS,
+      audience: expected.audiences,
+      issuer: expected.clientId,
+      subject: expected.clientId,
+      requiredClaims: ["exp", "aud", "iss", "sub"],
+      clockTolerance: 300,
+    });
+    return { jti: payload.jti, exp: payload.exp ?? 0 };
+  } catch {
+    throw new AssertionRejected("Client assertion failed signature validation.");
+  }
+}

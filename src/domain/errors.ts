@@ -1,0 +1,56 @@
+/**
+ * The one error model of the domain. Services throw DomainError; the HTTP edge maps `code` to a status through
+ * one table (http/errors.ts) and renders the body in the wire style of the surface that failed.
+ */
+export type ErrorCode =
+  | "BadParameter"
+  | "BadRequest"
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "SecretNotFound"
+  | "VaultNotFound"
+  | "ResourceNotFound"
+  | "ResourceGroupNotFound"
+  | "SubscriptionNotFound"
+  | "MethodNotAllowed"
+  | "Conflict"
+  | "VaultNameNotValid"
+  | "VaultAlreadyExists"
+  | "InvalidResourceGroup"
+  | "InvalidResourceName"
+  | "MissingApiVersionParameter"
+  | "InvalidApiVersionParameter"
+  | "InvalidRequestContent"
+  | "AuthenticationFailed"
+  | "InvalidAuthenticationToken"
+  | "InvalidAuthenticationTokenAudience"
+  | "ExpiredAuthenticationToken"
+  | "AuthorizationFailed"
+  | "RequestTooLarge"
+  | "ServiceUnavailable"
+  | "InternalError";
+
+export class DomainError extends Error {
+  override readonly name = "DomainError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly inner?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Errors of the OAuth-shaped endpoints (token, IMDS), rendered as `{error, error_description}`. */
+export class OAuthError extends Error {
+  override readonly name = "OAuthError";
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    readonly errorCodes: number[] = [],
+  ) {
+    super(description);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The request pipeline every HTTPS surface runs: prepare → route → authenticate → validate → authorize → handle.
+ * Errors from any step are rendered once, in the surface's wire style.
+ */
+import type { ServerResponse } from "node:http";
+import { authorizeData, authorizeManagement } from "../domain/authz.js";
+import { DomainError, OAuthError } from "../domain/errors.js";
+import type { Principal } from "../domain/principal.js";
+import type { VaultRecord } from "../storage/types.js";
+import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
+import type { Router } from "./router.js";
+import type { Reply, RequestContext, Route } from "./types.js";
+
+export interface Surface<S> {
+  readonly name: string;
+  readonly router: Router<S>;
+  readonly services: S;
+  /** Runs before routing (vault lookup, the bearer challenge); may answer on its own by returning a reply. */
+  prepare?(ctx: RequestContext): Promise<Reply | undefined>;
+  /** Turns the request's credentials into a principal; throws DomainError("Unauthorized") when it can't. */
+  authenticate(ctx: RequestContext): Promise<Principal>;
+  /** Checks what every route of the surface requires, e.g. the api-version. */
+  validate?(ctx: RequestContext, route: Route<S>): void;
+  /** Adds surface headers to every reply, e.g. the challenge on a 401. */
+  finish?(ctx: RequestContext, reply: Reply): Reply;
+}
+
+export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
+  let reply: Reply;
+  try {
+    reply = (await surface.prepare?.(ctx)) ?? (await route(surface, ctx));
+  } catch (error) {
+    const failure = toDomainError(error);
+    if (failure instanceof DomainError && failure.code === "InternalError") {
+      console.error(JSON.stringify({ level: "error", requestId: ctx.requestId, surface: surface.name, error: describe(error) }));
+    }
+    reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
+  }
+  return surface.finish ? surface.finish(ctx, reply) : reply;
+}
+
+async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
+  const match = surface.router.match(ctx.method, ctx.path);
+  if (match.kind === "not-found") {
+    throw new DomainError("NotFound", `The requested resource '${ctx.method} ${ctx.path}' was not found.`);
+  }
+  if (match.kind === "method-not-allowed") {
+    throw new DomainError("MethodNotAllowed", `The requested resource does not support http method '${ctx.method}'.`);
+  }
+  const { route, params } = match;
+  ctx.params = params;
+  ctx.scope.operation = route.operation;
+  if (route.permission.kind !== "public") ctx.principal = await surface.authenticate(ctx);
+  surface.validate?.(ctx, route);
+  const permission = route.permission;
+  if (permission.kind === "management") authorizeManagement(ctx.principal!, permission.action, ctx.path);
+  if (permission.kind === "data") authorizeData(ctx.principal!, ctx.scope.vault as VaultRecord, permission.collection, permission.action);
+  return route.handler(ctx, surface.services);
+}
+
+export function sendReply(res: ServerResponse, ctx: RequestContext, reply: Reply): void {
+  const headers: Record<string, string | number> = { "x-ms-request-id": ctx.requestId, ...reply.headers };
+  let payload: string | undefined;
+  if (reply.body !== undefined && reply.status !== 204 && ctx.method !== "HEAD") {
+    payload = JSON.stringify(reply.body);
+    headers["content-type"] ??= "application/json; charset=utf-8";
+    headers["content-length"] = Buffer.byteLength(payload);
+  } else {
+    headers["content-length"] = 0;
+  }
+  res.writeHead(reply.status, headers);
+  res.end(payload);
+}
+
+function describe(error: unknown): string {
+  // Stack and message of our own failures only; they never contain request bodies or secret values.
+  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : "non-error thrown";
+}

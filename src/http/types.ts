@@ -1,0 +1,39 @@
+/** Transport-level types shared by every surface: the request context, a reply, and a route as data. */
+import type { IncomingMessage } from "node:http";
+import type { Principal } from "../domain/principal.js";
+import type { Permission } from "../domain/authz.js";
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  /** Host name, lower-cased, without port. */
+  readonly hostname: string;
+  /** Path without query and without a trailing slash (except "/"), percent-decoded per segment. */
+  readonly path: string;
+  /** Query parameters with percent-decoded, lower-cased keys (the JS SDK sends `api%2Dversion`). */
+  readonly query: ReadonlyMap<string, string>;
+  readonly requestId: string;
+  params: Record<string, string>;
+  principal?: Principal;
+  /** Surface-specific state, e.g. the vault a data-plane request addresses. */
+  scope: Record<string, unknown>;
+  header(name: string): string | undefined;
+  json(): Promise<unknown>;
+  form(): Promise<URLSearchParams>;
+}
+
+export interface Route<S = unknown> {
+  method: "GET" | "PUT" | "POST" | "PATCH" | "DELETE" | "HEAD";
+  /** Segments; `{name}` captures one segment. Literal segments match case-insensitively, as ARM does. */
+  path: string;
+  /** Stable operation name, used in logs and authorization messages. */
+  operation: string;
+  permission: Permission;
+  handler: (ctx: RequestContext, services: S) => Promise<Reply>;
+}

@@ -1,0 +1,97 @@
+/**
+ * First-start state: the root key, the tenant and subscription ids, the administrator principal and the TLS
+ * material. Each step is idempotent, so every start runs them all.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { newKey, KEY_BYTES } from "../crypto/envelope.js";
+import { newId } from "../crypto/secrets.js";
+import { certificateCovers, createCertificateAuthority, issueServerCertificate } from "../crypto/x509.js";
+import type { Directory } from "../domain/directory.js";
+import type { SettingsStore } from "../storage/types.js";
+
+export interface AdminCredential {
+  tenantId: string;
+  appId: string;
+  password: string;
+}
+
+export function writePrivateFile(file: string, content: string | Buffer): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
+/** The root key: from KLUIS_ROOT_KEY (base64) for multi-node deployments, else `root.key` in the data directory. */
+export function loadRootKey(dataDir: string, fromEnv: string | undefined): Buffer {
+  if (fromEnv) {
+    const key = Buffer.from(fromEnv, "base64");
+    if (key.length !== KEY_BYTES) throw new Error(`KLUIS_ROOT_KEY must be ${KEY_BYTES} bytes, base64-encoded`);
+    return key;
+  }
+  const file = path.join(dataDir, "root.key");
+  if (!fs.existsSync(file)) writePrivateFile(file, newKey().toString("base64"));
+  const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
+  if (key.length !== KEY_BYTES) throw new Error(`${file} does not hold a ${KEY_BYTES}-byte key`);
+  return key;
+}
+
+export async function loadTenant(settings: SettingsStore): Promise<{ tenantId: string; subscriptionId: string }> {
+  const tenantId = (await settings.get("tenant.id")) ?? (await settings.putIfAbsent("tenant.id", newId()));
+  const subscriptionId = (await settings.get("subscription.id")) ?? (await settings.putIfAbsent("subscription.id", newId()));
+  return { tenantId, subscriptionId };
+}
+
+/**
+ * The administrator principal exists once per tenant; its credential lives in `admin.json` (0600). If the file is
+ * gone, whoever can write the data directory is the operator anyway: a new secret replaces the old ones.
+ */
+export async function ensureAdmin(settings: SettingsStore, directory: Directory, dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "admin.json");
+  let objectId = await settings.get("admin.object-id");
+  if (objectId === null) {
+    const created = await directory.createApplication("kluis-admin", { admin: true });
+    objectId = await settings.putIfAbsent("admin.object-id", created.objectId);
+    if (objectId !== created.objectId) await directory.delete(created.objectId);
+  }
+  if (!fs.existsSync(file)) {
+    const { principal, password } = await directory.resetPassword(objectId);
+    const credential: AdminCredential = { tenantId: directory.tenantId, appId: principal.appId, password };
+    writePrivateFile(file, `${JSON.stringify(credential, null, 2)}\n`);
+  }
+  return file;
+}
+
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  caFile: string | null;
+}
+
+/** Our own CA and server certificate under `tls/`, unless the operator brings a certificate and key. */
+export async function ensureTls(dataDir: string, names: { authorityHost: string; vaultSuffix: string }, bring?: { certFile?: string; keyFile?: string }): Promise<TlsMaterial> {
+  if (bring?.certFile && bring.keyFile) {
+    return { cert: fs.readFileSync(bring.certFile, "utf8"), key: fs.readFileSync(bring.keyFile, "utf8"), caFile: null };
+  }
+  const dir = path.join(dataDir, "tls");
+  const caFile = path.join(dir, "ca.pem");
+  const caKeyFile = path.join(dir, "ca.key");
+  const certFile = path.join(dir, "server.pem");
+  const keyFile = path.join(dir, "server.key");
+  if (!fs.existsSync(caFile) || !fs.existsSync(caKeyFile)) {
+    const ca = await createCertificateAuthority("Kluis Local CA");
+    writePrivateFile(caKeyFile, ca.keyPem);
+    fs.writeFileSync(caFile, ca.certPem, { mode: 0o644 });
+    fs.rmSync(certFile, { force: true });
+  }
+  const probe = `probe.${names.vaultSuffix}`;
+  const fits = fs.existsSync(certFile) && fs.existsSync(keyFile) && certificateCovers(fs.readFileSync(certFile, "utf8"), names.authorityHost) && certificateCovers(fs.readFileSync(certFile, "utf8"), probe);
+  if (!fits) {
+    const ca = { certPem: fs.readFileSync(caFile, "utf8"), keyPem: fs.readFileSync(caKeyFile, "utf8") };
+    const dns = [...new Set([names.authorityHost, "localhost", `*.${names.vaultSuffix}`])];
+    const issued = await issueServerCertificate(ca, dns, ["127.0.0.1", "::1"]);
+    writePrivateFile(keyFile, issued.keyPem);
+    fs.writeFileSync(certFile, `${issued.certPem.trim()}\n${fs.readFileSync(caFile, "utf8").trim()}\n`, { mode: 0o644 });
+  }
+  return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8"), caFile };
+}

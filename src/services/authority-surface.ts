@@ -1,0 +1,77 @@
+/**
+ * The authority host (`https://localhost:8443`): identity authority (public), management plane (management
+ * audience) and directory (Graph audience), plus health and cloud-metadata endpoints.
+ */
+import { DomainError } from "../domain/errors.js";
+import type { Principal } from "../domain/principal.js";
+import { TokenRejected } from "../crypto/tokens.js";
+import type { Surface } from "../http/pipeline.js";
+import { Router } from "../http/router.js";
+import type { RequestContext, Route } from "../http/types.js";
+import type { AppServices } from "./app-services.js";
+import { graphRoutes } from "./graph/routes.js";
+import { identityRoutes } from "./identity/routes.js";
+import { machineRoutes } from "./management/machine-routes.js";
+import { managementRoutes } from "./management/routes.js";
+
+const PUBLIC = { kind: "public" } as const;
+
+function cloudMetadata(app: AppServices) {
+  const url = app.endpoints.authorityUrl;
+  return [
+    {
+      name: "Kluis",
+      portal: url,
+      authentication: { loginEndpoint: `${url}/`, audiences: ["https://management.core.windows.net/", "https://management.azure.com/"], tenant: app.authority.tenantId, identityProvider: "AAD" },
+      graph: `${url}/`,
+      graphAudience: "https://graph.microsoft.com",
+      microsoftGraphResourceId: `${url}/`,
+      resourceManager: `${url}/`,
+      suffixes: { keyVaultDns: app.endpoints.vaultDns, mhsmDns: `managedhsm.${app.endpoints.vaultDns}` },
+    },
+  ];
+}
+
+const miscRoutes: Route<AppServices>[] = [
+  { method: "GET", path: "/healthz", operation: "Health", permission: PUBLIC, handler: async () => ({ status: 200, body: { status: "ok" } }) },
+  {
+    method: "GET",
+    path: "/readyz",
+    operation: "Ready",
+    permission: PUBLIC,
+    handler: async (_ctx, app) => {
+      await app.store.settings.get("tenant.id");
+      return { status: 200, body: { status: "ready" } };
+    },
+  },
+  { method: "GET", path: "/metadata/endpoints", operation: "CloudMetadata", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: cloudMetadata(app) }) },
+];
+
+export function authoritySurface(app: AppServices): Surface<AppServices> {
+  return {
+    name: "authority",
+    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...machineRoutes, ...graphRoutes]),
+    services: app,
+    authenticate: (ctx) => authenticate(ctx, app),
+    validate(ctx) {
+      if (ctx.path.toLowerCase().startsWith("/subscriptions") && !ctx.query.get("api-version")) {
+        throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+      }
+    },
+  };
+}
+
+async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
+  const header = ctx.header("authorization");
+  const token = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+  if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
+  const graph = ctx.path.startsWith("/v1.0/");
+  try {
+    return await app.authority.authenticate(token, graph ? app.endpoints.audiences.graph : app.endpoints.audiences.management);
+  } catch (error) {
+    if (!(error instanceof TokenRejected)) throw error;
+    if (error.reason === "expired") throw new DomainError("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time.");
+    if (error.reason === "audience") throw new DomainError("InvalidAuthenticationTokenAudience", "The access token has been obtained for wrong audience or resource.");
+    throw new DomainError("InvalidAuthenticationToken", `The access token is invalid: ${error.message}.`);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The identity authority: issues RS256 access tokens for principals of the tenant and verifies them for every
+ * surface. The signing key is created once, sealed under the root key and shared through storage, so every node
+ * signs and verifies alike.
+ */
+import type { KeyObject } from "node:crypto";
+import type { JWTPayload } from "jose";
+import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, verifyToken, type SigningKey } from "../../crypto/tokens.js";
+import { randomBytes } from "node:crypto";
+import type { Keyring } from "../../domain/keyring.js";
+import type { Principal } from "../../domain/principal.js";
+import type { PrincipalRecord, SettingsStore } from "../../storage/types.js";
+
+export const TOKEN_LIFETIME_SECONDS = 3600;
+const SIGNING_KEY_SETTING = "identity.signing-key";
+const SIGNING_KEY_CONTEXT = "kluis:signing-key";
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresOn: number;
+  notBefore: number;
+  expiresIn: number;
+  resource: string;
+}
+
+export class Authority {
+  private readonly verified = new Map<string, { principal: Principal; exp: number; aud: string }>();
+
+  private constructor(
+    readonly tenantId: string,
+    readonly baseUrl: string,
+    private readonly signingKey: SigningKey,
+    private readonly resolveAdmin: (objectId: string) => Promise<boolean>,
+  ) {}
+
+  static async open(options: {
+    settings: SettingsStore;
+    keyring: Keyring;
+    tenantId: string;
+    baseUrl: string;
+    resolveAdmin: (objectId: string) => Promise<boolean>;
+  }): Promise<Authority> {
+    let stored = await options.settings.get(SIGNING_KEY_SETTING);
+    if (stored === null) {
+      const sealed = await options.keyring.seal(generateSigningKeyPem(), SIGNING_KEY_CONTEXT);
+      stored = await options.settings.putIfAbsent(SIGNING_KEY_SETTING, sealed.toString("base64"));
+    }
+    const pem = await options.keyring.openString(Buffer.from(stored, "base64"), SIGNING_KEY_CONTEXT);
+    return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.resolveAdmin);
+  }
+
+  /** `https://host:port/<tenant>/v2.0`, as Entra's v2 issuer is shaped. */
+  get issuer(): string {
+    return `${this.baseUrl}/${this.tenantId}/v2.0`;
+  }
+
+  get keys(): ReadonlyMap<string, KeyObject> {
+    return new Map([[this.signingKey.kid, this.signingKey.publicKey]]);
+  }
+
+  jwks(): { keys: object[] } {
+    return { keys: [{ ...this.signingKey.publicJwk, issuer: this.issuer }] };
+  }
+
+  async issue(principal: PrincipalRecord, resource: string, clientAuth: "secret" | "certificate" | "managed"): Promise<IssuedToken> {
+    const now = nowSeconds();
+    const claims: JWTPayload = {
+      aud: resource,
+      iss: this.issuer,
+      tid: this.tenantId,
+      oid: principal.objectId,
+      sub: principal.objectId,
+      appid: principal.appId,
+      azp: principal.appId,
+      appidacr: clientAuth === "certificate" ? "2" : clientAuth === "secret" ? "1" : "2",
+      idtyp: "app",
+      uti: randomBytes(16).toString("base64url"),
+      ver: "1.0",
+    };
+    if (principal.kind === "ManagedIdentity" && principal.resourceId) claims.xms_mirid = principal.resourceId;
+    const accessToken = await signToken(this.signingKey, claims, TOKEN_LIFETIME_SECONDS, now);
+    return { accessToken, expiresOn: now + TOKEN_LIFETIME_SECONDS, notBefore: now, expiresIn: TOKEN_LIFETIME_SECONDS, resource };
+  }
+
+  /**
+   * Verifies `token` for one of `audiences` and returns its principal. Successful verifications are cached by the
+   * token's exact text until it expires, so a client reusing its token costs one map lookup, not an RSA verify.
+   */
+  async authenticate(token: string, audiences: readonly string[]): Promise<Principal> {
+    const now = nowSeconds();
+    const hit = this.verified.get(token);
+    if (hit && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
+    const payload = await verifyToken(token, this.keys, { issuer: this.issuer, audiences: [...audiences], now });
+    const objectId = String(payload.oid);
+    const principal: Principal = {
+      objectId,
+      appId: String(payload.appid ?? payload.azp ?? ""),
+      tenantId: String(payload.tid),
+      issuer: String(payload.iss),
+      kind: payload.xms_mirid ? "ManagedIdentity" : "ServicePrincipal",
+      admin: await this.resolveAdmin(objectId),
+    };
+    if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { principal, exp: payload.exp ?? now, aud: String(payload.aud) });
+    return principal;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Per-machine metadata endpoints: plain http on 127.0.0.1 only, one port per machine, so the endpoint knows which
+ * machine asks without trusting anything the caller says. Speaks Azure IMDS (`/metadata/identity/oauth2/token`,
+ * `/metadata/instance`) and the App Service identity protocol (`/msi/token` with X-IDENTITY-HEADER).
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { OAuthError } from "../../domain/errors.js";
+import type { MetadataHost } from "../../domain/machines.js";
+import type { MachineRecord } from "../../storage/types.js";
+import type { AppServices } from "../app-services.js";
+import { handleMetadataRequest } from "./handlers.js";
+
+export const METADATA_BIND_ADDRESS = "127.0.0.1";
+
+export class MetadataServers implements MetadataHost {
+  private readonly servers = new Map<string, http.Server>();
+
+  constructor(private readonly app: () => AppServices) {}
+
+  async bind(machine: MachineRecord, preferredPort: number): Promise<number> {
+    await this.unbind(machine.id);
+    const server = http.createServer((req, res) => {
+      handleMetadataRequest(req, this.app(), { subscriptionId: machine.subscriptionId, resourceGroup: machine.resourceGroup, name: machine.name }).then(
+        (reply) => send(res, reply.status, reply.body, reply.headers),
+        (error: unknown) => {
+          const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
+          send(res, failure.status, { error: failure.error, error_description: failure.description });
+        },
+      );
+    });
+    server.keepAliveTimeout = 5000;
+    const port = await listen(server, preferredPort).catch((error: NodeJS.ErrnoException) => {
+      // The remembered port was taken while we were down: take any free one; the caller records it.
+      if (preferredPort !== 0 && error.code === "EADDRINUSE") return listen(server, 0);
+      throw error;
+    });
+    this.servers.set(machine.id, server);
+    return port;
+  }
+
+  async unbind(machineId: string): Promise<void> {
+    const server = this.servers.get(machineId);
+    if (!server) return;
+    this.servers.delete(machineId);
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.servers.keys()].map((id) => this.unbind(id)));
+  }
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(port, METADATA_BIND_ADDRESS, () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}

@@ -1,0 +1,164 @@
+/** The Key Vault secrets API as data: each route names its operation and the access-policy permission it needs. */
+import { DomainError } from "../../domain/errors.js";
+import type { RequestContext, Reply, Route } from "../../http/types.js";
+import type { VaultRecord } from "../../storage/types.js";
+import type { AppServices } from "../app-services.js";
+import { deletedSecretBundle, deletedSecretItem, nextLink, pageRequest, secretBundle, secretItem } from "./wire.js";
+
+const secrets = (action: string) => ({ kind: "data", collection: "secrets", action }) as const;
+
+function vaultOf(ctx: RequestContext): { vault: VaultRecord; uri: string; apiVersion: string } {
+  return { vault: ctx.scope.vault as VaultRecord, uri: ctx.scope.vaultUri as string, apiVersion: ctx.scope.apiVersion as string };
+}
+
+async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
+  const parsed = await ctx.json();
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new DomainError("BadParameter", "The request body must be a JSON object.");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+
+export const secretRoutes: Route<AppServices>[] = [
+  {
+    method: "PUT",
+    path: "/secrets/{name}",
+    operation: "SetSecret",
+    permission: secrets("set"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      const { record, value } = await app.secrets.set(vault, ctx.params.name!, await body(ctx));
+      return ok(secretBundle(uri, vault, record, value));
+    },
+  },
+  {
+    method: "GET",
+    path: "/secrets/{name}",
+    operation: "GetSecret",
+    permission: secrets("get"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      const { record, value } = await app.secrets.get(vault, ctx.params.name!);
+      return ok(secretBundle(uri, vault, record, value));
+    },
+  },
+  {
+    method: "GET",
+    path: "/secrets/{name}/versions",
+    operation: "GetSecretVersions",
+    permission: secrets("list"),
+    handler: async (ctx, app) => {
+      const { vault, uri, apiVersion } = vaultOf(ctx);
+      const page = pageRequest(ctx.query);
+      const name = ctx.params.name!;
+      const result = await app.secrets.listVersions(vault, name, page.after, page.limit);
+      return ok({
+        value: result.items.map((r) => secretItem(uri, vault, r, true)),
+        nextLink: nextLink(`${uri}secrets/${name}/versions`, apiVersion, page.limit, result.next),
+      });
+    },
+  },
+  {
+    method: "GET",
+    path: "/secrets/{name}/{version}",
+    operation: "GetSecretVersion",
+    permission: secrets("get"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      const { record, value } = await app.secrets.get(vault, ctx.params.name!, ctx.params.version);
+      return ok(secretBundle(uri, vault, record, value));
+    },
+  },
+  {
+    method: "PATCH",
+    path: "/secrets/{name}/{version}",
+    operation: "UpdateSecret",
+    permission: secrets("set"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      const record = await app.secrets.update(vault, ctx.params.name!, ctx.params.version, await body(ctx));
+      return ok(secretBundle(uri, vault, record));
+    },
+  },
+  {
+    method: "PATCH",
+    path: "/secrets/{name}",
+    operation: "UpdateSecret",
+    permission: secrets("set"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      const record = await app.secrets.update(vault, ctx.params.name!, undefined, await body(ctx));
+      return ok(secretBundle(uri, vault, record));
+    },
+  },
+  {
+    method: "GET",
+    path: "/secrets",
+    operation: "GetSecrets",
+    permission: secrets("list"),
+    handler: async (ctx, app) => {
+      const { vault, uri, apiVersion } = vaultOf(ctx);
+      const page = pageRequest(ctx.query);
+      const result = await app.secrets.listLatest(vault, page.after, page.limit);
+      return ok({ value: result.items.map((r) => secretItem(uri, vault, r, false)), nextLink: nextLink(`${uri}secrets`, apiVersion, page.limit, result.next) });
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/secrets/{name}",
+    operation: "DeleteSecret",
+    permission: secrets("delete"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      return ok(deletedSecretBundle(uri, vault, await app.secrets.delete(vault, ctx.params.name!)));
+    },
+  },
+  {
+    method: "GET",
+    path: "/deletedsecrets",
+    operation: "GetDeletedSecrets",
+    permission: secrets("list"),
+    handler: async (ctx, app) => {
+      const { vault, uri, apiVersion } = vaultOf(ctx);
+      const page = pageRequest(ctx.query);
+      const result = await app.secrets.listDeleted(vault, page.after, page.limit);
+      return ok({
+        value: result.items.map((d) => deletedSecretItem(uri, vault, d)),
+        nextLink: nextLink(`${uri}deletedsecrets`, apiVersion, page.limit, result.next),
+      });
+    },
+  },
+  {
+    method: "GET",
+    path: "/deletedsecrets/{name}",
+    operation: "GetDeletedSecret",
+    permission: secrets("list"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      return ok(deletedSecretBundle(uri, vault, await app.secrets.getDeleted(vault, ctx.params.name!)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/deletedsecrets/{name}/recover",
+    operation: "RecoverDeletedSecret",
+    permission: secrets("recover"),
+    handler: async (ctx, app) => {
+      const { vault, uri } = vaultOf(ctx);
+      return ok(secretBundle(uri, vault, await app.secrets.recover(vault, ctx.params.name!)));
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/deletedsecrets/{name}",
+    operation: "PurgeDeletedSecret",
+    permission: secrets("purge"),
+    handler: async (ctx, app) => {
+      const { vault } = vaultOf(ctx);
+      await app.secrets.purge(vault, ctx.params.name!);
+      return { status: 204 };
+    },
+  },
+];

@@ -1,0 +1,100 @@
+/**
+ * The vault data plane: `https://<vault>.<suffix>`. Resolves the vault from the host, answers the bearer challenge
+ * before anything else (clients send their first request without a token), verifies the token for the vault
+ * audiences and checks the api-version.
+ */
+import { DomainError } from "../../domain/errors.js";
+import type { Principal } from "../../domain/principal.js";
+import { peekClaims, TokenRejected } from "../../crypto/tokens.js";
+import type { Surface } from "../../http/pipeline.js";
+import { Router } from "../../http/router.js";
+import type { RequestContext } from "../../http/types.js";
+import type { VaultRecord } from "../../storage/types.js";
+import type { AppServices } from "../app-services.js";
+import { secretRoutes } from "./routes.js";
+
+const STABLE_API_VERSIONS = new Set(["2015-06-01", "2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"]);
+const PREVIEW_API_VERSION = /^(7\.\d-preview(\.\d+)?|20\d\d-\d\d-\d\d-preview)$/;
+export const LATEST_API_VERSION = "2025-07-01";
+
+export function vaultSurface(app: AppServices): Surface<AppServices> {
+  const suffix = `.${app.endpoints.vaultSuffix}`;
+  return {
+    name: "vault",
+    router: new Router(secretRoutes),
+    services: app,
+    async prepare(ctx) {
+      const name = ctx.hostname.slice(0, -suffix.length);
+      const vault = name.includes(".") ? null : await app.vaults.byName(name);
+      if (!vault) {
+        throw new DomainError("VaultNotFound", `The vault '${name}' was not found. Check the vault name in the request URL.`);
+      }
+      ctx.scope.vault = vault;
+      ctx.scope.vaultUri = app.endpoints.vaultUri(vault.name);
+      if (!bearerToken(ctx)) throw new DomainError("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
+      return undefined;
+    },
+    authenticate: (ctx) => authenticate(ctx, app),
+    validate(ctx) {
+      const apiVersion = ctx.query.get("api-version");
+      if (apiVersion === undefined || apiVersion === "") {
+        throw new DomainError("BadParameter", "The api-version query parameter is missing. Consider using the latest supported version (7.6).");
+      }
+      if (!STABLE_API_VERSIONS.has(apiVersion) && !PREVIEW_API_VERSION.test(apiVersion)) {
+        throw new DomainError("BadParameter", `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (7.6).`);
+      }
+      ctx.scope.apiVersion = apiVersion;
+    },
+    finish(ctx, reply) {
+      if (reply.status !== 401) return reply;
+      const vault = ctx.scope.vault as VaultRecord | undefined;
+      const tenant = vault?.properties.tenantId ?? app.authority.tenantId;
+      const challenge = `Bearer authorization="${app.endpoints.authorityUrl}/${tenant}", resource="${app.endpoints.vaultResource}"`;
+      return { ...reply, headers: { ...reply.headers, "www-authenticate": challenge } };
+    },
+  };
+}
+
+function bearerToken(ctx: RequestContext): string | undefined {
+  const header = ctx.header("authorization");
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
+  const token = bearerToken(ctx)!;
+  let principal: Principal;
+  try {
+    principal = await app.authority.authenticate(token, app.endpoints.audiences.vault);
+  } catch (error) {
+    if (error instanceof TokenRejected) throw new DomainError("Unauthorized", vaultTokenMessage(error, token, app));
+    throw error;
+  }
+  const vault = ctx.scope.vault as VaultRecord;
+  if (principal.tenantId !== vault.properties.tenantId) {
+    throw new DomainError("Unauthorized", `AKV10032: Invalid issuer. Expected one of ${app.authority.issuer}, found ${principal.issuer}.`);
+  }
+  return principal;
+}
+
+function vaultTokenMessage(error: TokenRejected, token: string, app: AppServices): string {
+  const claims = peekClaims(token);
+  switch (error.reason) {
+    case "audience":
+      return `AKV10022: Invalid audience. Expected ${app.endpoints.vaultResource}, found: ${String(claims?.aud ?? "")}.`;
+    case "issuer":
+      return `AKV10032: Invalid issuer. Expected one of ${app.authority.issuer}, found ${String(claims?.iss ?? "")}.`;
+    case "expired":
+      return "AKV10020: The access token has expired.";
+    case "not-yet-valid":
+      return "AKV10020: The access token is not yet valid.";
+    case "algorithm":
+      return "AKV10021: The access token's signing algorithm is not accepted.";
+    case "signature":
+      return "AKV10021: The access token's signature could not be verified.";
+    default:
+      return "AKV10021: The access token is malformed.";
+  }
+}
+

@@ -1,0 +1,77 @@
+/**
+ * Versioned schema migrations for SQLite. Each entry runs once, in order, inside a transaction with the bump of
+ * `user_version`, so a crash mid-migration leaves the previous schema intact.
+ */
+import type Database from "better-sqlite3";
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE data_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL) STRICT;
+  CREATE TABLE principals (
+    object_id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL UNIQUE,
+    app_object_id TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE resource_groups (
+    subscription_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (subscription_id, name_key)
+  ) STRICT;
+  CREATE TABLE vaults (
+    id TEXT PRIMARY KEY,
+    name_key TEXT NOT NULL UNIQUE,
+    subscription_id TEXT NOT NULL,
+    deleted_at INTEGER,
+    doc TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE machines (
+    id TEXT PRIMARY KEY,
+    subscription_id TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    identity_header BLOB NOT NULL,
+    doc TEXT NOT NULL,
+    UNIQUE (subscription_id, group_key, name_key)
+  ) STRICT;
+  CREATE TABLE secrets (
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    latest_version TEXT NOT NULL,
+    deleted_at INTEGER,
+    purge_at INTEGER,
+    PRIMARY KEY (vault_id, name_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX secrets_purge ON secrets (purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TABLE secret_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    content_type TEXT,
+    tags TEXT,
+    enabled INTEGER NOT NULL,
+    nbf INTEGER,
+    exp INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (vault_id, name_key, version)
+  ) STRICT;
+  CREATE INDEX secret_versions_by_name ON secret_versions (vault_id, name_key, seq);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version] as string;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

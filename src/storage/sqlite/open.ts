@@ -1,0 +1,31 @@
+/** Opens the embedded SQLite database: WAL, full fsync on commit (an acknowledged write survives a crash). */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Store } from "../types.js";
+import { migrate } from "./migrations.js";
+import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
+import { SqliteSecrets } from "./secrets.js";
+
+export function openSqliteStore(file: string): Store {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  fs.chmodSync(file, 0o600);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return {
+    settings: new SqliteSettings(db),
+    dataKeys: new SqliteDataKeys(db),
+    principals: new SqlitePrincipals(db),
+    groups: new SqliteGroups(db),
+    vaults: new SqliteVaults(db),
+    machines: new SqliteMachines(db),
+    secrets: new SqliteSecrets(db),
+    close: async () => {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * SQLite secret store. `secrets` holds one row per name (latest version, deleted state); `secret_versions` holds
+ * every version with its sealed value. Paging is keyset-based (name key, or version sequence), so a continuation
+ * stays valid however the set changes between pages.
+ */
+import type Database from "better-sqlite3";
+import { StoreError, type DeletedSecretRecord, type SecretPage, type SecretStore, type SecretVersionRecord } from "../types.js";
+
+interface VersionRow {
+  seq: number;
+  vault_id: string;
+  version: string;
+  name: string;
+  value: Buffer;
+  content_type: string | null;
+  tags: string | null;
+  enabled: number;
+  nbf: number | null;
+  exp: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeletedRow extends VersionRow {
+  name_key: string;
+  deleted_at: number;
+  purge_at: number;
+}
+
+function toRecord(row: VersionRow): SecretVersionRecord {
+  return {
+    vaultId: row.vault_id,
+    name: row.name,
+    version: row.version,
+    sealedValue: row.value,
+    contentType: row.content_type,
+    tags: row.tags === null ? null : (JSON.parse(row.tags) as Record<string, string>),
+    attributes: { enabled: row.enabled === 1, nbf: row.nbf, exp: row.exp },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const V = "v.seq, v.vault_id, v.version, v.name, v.value, v.content_type, v.tags, v.enabled, v.nbf, v.exp, v.created_at, v.updated_at";
+const LATEST_JOIN = "secrets s JOIN secret_versions v ON v.vault_id = s.vault_id AND v.name_key = s.name_key AND v.version = s.latest_version";
+
+export class SqliteSecrets implements SecretStore {
+  private readonly state;
+  private readonly insertVersion;
+  private readonly upsertLatest;
+  private readonly latest;
+  private readonly oneVersion;
+  private readonly pageLatest;
+  private readonly pageVersions;
+  private readonly changeVersion;
+  private readonly setDeleted;
+  private readonly deleted;
+  private readonly pageDeleted;
+  private readonly undelete;
+  private readonly dropVersions;
+  private readonly dropSecret;
+  private readonly expired;
+  private readonly putTx;
+  private readonly purgeTx;
+
+  constructor(db: Database.Database) {
+    this.state = db.prepare<[string, string], { deleted_at: number | null }>("SELECT deleted_at FROM secrets WHERE vault_id = ? AND name_key = ?");
+    this.insertVersion = db.prepare(
+      `INSERT INTO secret_versions (vault_id, name_key, version, name, value, content_type, tags, enabled, nbf, exp, created_at, updated_at)
+       VALUES (@vault_id, @name_key, @version, @name, @value, @content_type, @tags, @enabled, @nbf, @exp, @created_at, @updated_at)`,
+    );
+    this.upsertLatest = db.prepare(
+      `INSERT INTO secrets (vault_id, name_key, latest_version) VALUES (?, ?, ?)
+       ON CONFLICT (vault_id, name_key) DO UPDATE SET latest_version = excluded.latest_version`,
+    );
+    this.latest = db.prepare<[string, string], VersionRow>(
+      `SELECT ${V} FROM ${LATEST_JOIN} WHERE s.vault_id = ? AND s.name_key = ? AND s.deleted_at IS NULL`,
+    );
+    this.oneVersion = db.prepare<[string, string, string], VersionRow>(
+      `SELECT ${V} FROM secret_versions v JOIN secrets s ON s.vault_id = v.vault_id AND s.name_key = v.name_key
+       WHERE v.vault_id = ? AND v.name_key = ? AND v.version = ? AND s.deleted_at IS NULL`,
+    );
+    this.pageLatest = db.prepare<[string, string, number], VersionRow & { name_key: string }>(
+      `SELECT ${V}, s.name_key FROM ${LATEST_JOIN} WHERE s.vault_id = ? AND s.name_key > ? AND s.deleted_at IS NULL ORDER BY s.name_key LIMIT ?`,
+    );
+    this.pageVersions = db.prepare<[string, string, number, number], VersionRow>(
+      `SELECT ${V} FROM secret_versions v JOIN secrets s ON s.vault_id = v.vault_id AND s.name_key = v.name_key
+       WHERE v.vault_id = ? AND v.name_key = ? AND v.seq > ? AND s.deleted_at IS NULL ORDER BY v.seq LIMIT ?`,
+    );
+    this.changeVersion = db.prepare(
+      `UPDATE secret_versions SET content_type = @content_type, tags = @tags, enabled = @enabled, nbf = @nbf, exp = @exp, updated_at = @updated_at
+       WHERE vault_id = @vault_id AND name_key = @name_key AND version = @version`,
+    );
+    this.setDeleted = db.prepare(
+      "UPDATE secrets SET deleted_at = ?, purge_at = ? WHERE vault_id = ? AND name_key = ? AND deleted_at IS NULL",
+    );
+    this.deleted = db.prepare<[string, string], DeletedRow>(
+      `SELECT ${V}, s.name_key, s.deleted_at, s.purge_at FROM ${LATEST_JOIN} WHERE s.vault_id = ? AND s.name_key = ? AND s.deleted_at IS NOT NULL`,
+    );
+    this.pageDeleted = db.prepare<[string, string, number], DeletedRow>(
+      `SELECT ${V}, s.name_key, s.deleted_at, s.purge_at FROM ${LATEST_JOIN}
+       WHERE s.vault_id = ? AND s.name_key > ? AND s.deleted_at IS NOT NULL ORDER BY s.name_key LIMIT ?`,
+    );
+    this.undelete = db.prepare(
+      "UPDATE secrets SET deleted_at = NULL, purge_at = NULL WHERE vault_id = ? AND name_key = ? AND deleted_at IS NOT NULL",
+    );
+    this.dropVersions = db.prepare("DELETE FROM secret_versions WHERE vault_id = ? AND name_key = ?");
+    this.dropSecret = db.prepare("DELETE FROM secrets WHERE vault_id = ? AND name_key = ? AND deleted_at IS NOT NULL");
+    this.expired = db.prepare<[number], { vault_id: string; name_key: string }>(
+      "SELECT vault_id, name_key FROM secrets WHERE purge_at IS NOT NULL AND purge_at <= ?",
+    );
+
+    this.putTx = db.transaction((record: SecretVersionRecord) => {
+      const key = record.name.toLowerCase();
+      const existing = this.state.get(record.vaultId, key);
+      if (existing && existing.deleted_at !== null) throw new StoreError("conflict", "secret is deleted but recoverable");
+      this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
+      this.upsertLatest.run(record.vaultId, key, record.version);
+    });
+    this.purgeTx = db.transaction((vaultId: string, key: string): boolean => {
+      const removed = this.dropSecret.run(vaultId, key).changes > 0;
+      if (removed) this.dropVersions.run(vaultId, key);
+      return removed;
+    });
+  }
+
+  async putVersion(record: SecretVersionRecord): Promise<void> {
+    this.putTx.immediate(record);
+  }
+
+  async getLatest(vaultId: string, name: string) {
+    const row = this.latest.get(vaultId, name.toLowerCase());
+    return row ? toRecord(row) : null;
+  }
+
+  async getVersion(vaultId: string, name: string, version: string) {
+    const row = this.oneVersion.get(vaultId, name.toLowerCase(), version.toLowerCase());
+    return row ? toRecord(row) : null;
+  }
+
+  async listLatest(vaultId: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>> {
+    const rows = this.pageLatest.all(vaultId, after ?? "", limit + 1);
+    const items = rows.slice(0, limit);
+    const last = rows.length > limit ? items[items.length - 1] : undefined;
+    return { items: items.map(toRecord), next: last ? last.name_key : null };
+  }
+
+  async listVersions(vaultId: string, name: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>> {
+    const rows = this.pageVersions.all(vaultId, name.toLowerCase(), after === null ? 0 : Number(after) || 0, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = rows.length > limit ? items[items.length - 1] : undefined;
+    return { items: items.map(toRecord), next: last ? String(last.seq) : null };
+  }
+
+  async updateVersion(record: SecretVersionRecord): Promise<void> {
+    this.changeVersion.run({ ...versionParams(record), name_key: record.name.toLowerCase() });
+  }
+
+  async markDeleted(vaultId: string, name: string, deletedAt: number, scheduledPurgeAt: number): Promise<boolean> {
+    return this.setDeleted.run(deletedAt, scheduledPurgeAt, vaultId, name.toLowerCase()).changes > 0;
+  }
+
+  async getDeleted(vaultId: string, name: string): Promise<DeletedSecretRecord | null> {
+    const row = this.deleted.get(vaultId, name.toLowerCase());
+    return row ? toDeleted(row) : null;
+  }
+
+  async listDeleted(vaultId: string, after: string | null, limit: number): Promise<SecretPage<DeletedSecretRecord>> {
+    const rows = this.pageDeleted.all(vaultId, after ?? "", limit + 1);
+    const items = rows.slice(0, limit);
+    const last = rows.length > limit ? items[items.length - 1] : undefined;
+    return { items: items.map(toDeleted), next: last ? last.name_key : null };
+  }
+
+  async recover(vaultId: string, name: string): Promise<boolean> {
+    return this.undelete.run(vaultId, name.toLowerCase()).changes > 0;
+  }
+
+  async purge(vaultId: string, name: string): Promise<boolean> {
+    return this.purgeTx.immediate(vaultId, name.toLowerCase());
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    let count = 0;
+    for (const row of this.expired.all(now)) if (this.purgeTx.immediate(row.vault_id, row.name_key)) count++;
+    return count;
+  }
+}
+
+function versionParams(record: SecretVersionRecord) {
+  return {
+    vault_id: record.vaultId,
+    version: record.version,
+    name: record.name,
+    content_type: record.contentType,
+    tags: record.tags === null ? null : JSON.stringify(record.tags),
+    enabled: record.attributes.enabled ? 1 : 0,
+    nbf: record.attributes.nbf,
+    exp: record.attributes.exp,
+    updated_at: record.updatedAt,
+  };
+}
+
+function toDeleted(row: DeletedRow): DeletedSecretRecord {
+  return { latest: toRecord(row), deletedAt: row.deleted_at, scheduledPurgeAt: row.purge_at };
+}

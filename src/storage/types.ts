@@ -1,0 +1,212 @@
+/**
+ * Storage contracts, one interface per aggregate. Implementations hold no business rules: they return null for
+ * not-found and throw only StoreError (conflict | unavailable). Secret values arrive here already sealed.
+ */
+
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+  constructor(
+    readonly kind: "conflict" | "unavailable",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SettingsStore {
+  get(key: string): Promise<string | null>;
+  /** Stores `value` unless the key exists; returns the value that is stored afterwards (first writer wins). */
+  putIfAbsent(key: string, value: string): Promise<string>;
+}
+
+export interface DataKeyRecord {
+  id: number;
+  wrapped: Buffer;
+  createdAt: number;
+}
+
+export interface DataKeyStore {
+  get(id: number): Promise<DataKeyRecord | null>;
+  latest(): Promise<DataKeyRecord | null>;
+  insert(wrapped: Buffer, createdAt: number): Promise<DataKeyRecord>;
+}
+
+export type PrincipalKind = "ServicePrincipal" | "ManagedIdentity";
+
+export interface PrincipalRecord {
+  objectId: string;
+  appId: string;
+  appObjectId: string;
+  tenantId: string;
+  displayName: string;
+  kind: PrincipalKind;
+  /** Tenant administrator: may use the management plane and the directory. */
+  admin: boolean;
+  secretDigests: string[];
+  /** DER certificates (base64) registered for client assertions. */
+  certificates: string[];
+  /** For managed identities: the ARM id of the resource the identity belongs to. */
+  resourceId: string | null;
+  createdAt: number;
+}
+
+export interface PrincipalStore {
+  get(objectId: string): Promise<PrincipalRecord | null>;
+  getByAppId(appId: string): Promise<PrincipalRecord | null>;
+  getByAppObjectId(appObjectId: string): Promise<PrincipalRecord | null>;
+  list(): Promise<PrincipalRecord[]>;
+  insert(record: PrincipalRecord): Promise<void>;
+  update(record: PrincipalRecord): Promise<void>;
+  delete(objectId: string): Promise<void>;
+}
+
+export interface ResourceGroupRecord {
+  subscriptionId: string;
+  name: string;
+  location: string;
+  tags: Record<string, string> | null;
+  createdAt: number;
+}
+
+export interface ResourceGroupStore {
+  get(subscriptionId: string, name: string): Promise<ResourceGroupRecord | null>;
+  list(subscriptionId: string): Promise<ResourceGroupRecord[]>;
+  /** Inserts or replaces (ARM PUT semantics); returns true when it was created. */
+  put(record: ResourceGroupRecord): Promise<boolean>;
+  delete(subscriptionId: string, name: string): Promise<void>;
+}
+
+export interface AccessPolicyEntry {
+  tenantId: string;
+  objectId: string;
+  applicationId?: string | null;
+  permissions: { keys?: string[]; secrets?: string[]; certificates?: string[]; storage?: string[] };
+}
+
+export interface VaultProperties {
+  tenantId: string;
+  sku: { family: string; name: string };
+  accessPolicies: AccessPolicyEntry[];
+  enabledForDeployment: boolean;
+  enabledForDiskEncryption: boolean;
+  enabledForTemplateDeployment: boolean;
+  enableSoftDelete: boolean;
+  softDeleteRetentionInDays: number;
+  enableRbacAuthorization: boolean;
+  enablePurgeProtection: boolean | null;
+  publicNetworkAccess: string;
+}
+
+export interface VaultRecord {
+  /** Internal id, stable for the vault's life; secrets are keyed by it, not by name. */
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  tags: Record<string, string>;
+  properties: VaultProperties;
+  createdAt: number;
+  createdBy: string;
+  updatedAt: number;
+  updatedBy: string;
+  deletedAt: number | null;
+}
+
+export interface VaultStore {
+  /** By name, case-insensitively, among vaults that are not deleted. */
+  getByName(name: string): Promise<VaultRecord | null>;
+  listBySubscription(subscriptionId: string): Promise<VaultRecord[]>;
+  /** Throws StoreError("conflict") when the name is taken (case-insensitively) by a live or deleted vault. */
+  insert(record: VaultRecord): Promise<void>;
+  update(record: VaultRecord): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface MachineRecord {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+  /** ARM properties as given at creation (hardware, storage, OS profiles). */
+  properties: Record<string, unknown>;
+  /** Object id of the system-assigned identity, if any. */
+  identityPrincipalId: string | null;
+  metadataPort: number;
+  /** Sealed secret that clients present as X-IDENTITY-HEADER. */
+  identityHeaderSealed: Buffer;
+  createdAt: number;
+}
+
+export interface MachineStore {
+  get(subscriptionId: string, resourceGroup: string, name: string): Promise<MachineRecord | null>;
+  list(subscriptionId: string, resourceGroup?: string): Promise<MachineRecord[]>;
+  listAll(): Promise<MachineRecord[]>;
+  insert(record: MachineRecord): Promise<void>;
+  update(record: MachineRecord): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface SecretAttributesRecord {
+  enabled: boolean;
+  nbf: number | null;
+  exp: number | null;
+}
+
+export interface SecretVersionRecord {
+  vaultId: string;
+  name: string;
+  version: string;
+  sealedValue: Buffer;
+  contentType: string | null;
+  tags: Record<string, string> | null;
+  attributes: SecretAttributesRecord;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeletedSecretRecord {
+  latest: SecretVersionRecord;
+  deletedAt: number;
+  scheduledPurgeAt: number;
+}
+
+export interface SecretPage<T> {
+  items: T[];
+  /** Key to continue after, or null at the end. */
+  next: string | null;
+}
+
+export interface SecretStore {
+  /** Adds a version and makes it the latest. Throws StoreError("conflict") when the name is deleted-but-recoverable. */
+  putVersion(record: SecretVersionRecord): Promise<void>;
+  getLatest(vaultId: string, name: string): Promise<SecretVersionRecord | null>;
+  getVersion(vaultId: string, name: string, version: string): Promise<SecretVersionRecord | null>;
+  /** Latest versions of live secrets ordered by lower-cased name, strictly after `after`. */
+  listLatest(vaultId: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>>;
+  /** Versions of one live secret in creation order, strictly after the position `after`. */
+  listVersions(vaultId: string, name: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>>;
+  updateVersion(record: SecretVersionRecord): Promise<void>;
+  /** Moves a live secret to the deleted state; returns false when there was none. */
+  markDeleted(vaultId: string, name: string, deletedAt: number, scheduledPurgeAt: number): Promise<boolean>;
+  getDeleted(vaultId: string, name: string): Promise<DeletedSecretRecord | null>;
+  listDeleted(vaultId: string, after: string | null, limit: number): Promise<SecretPage<DeletedSecretRecord>>;
+  recover(vaultId: string, name: string): Promise<boolean>;
+  /** Removes a deleted secret and all its versions for good. */
+  purge(vaultId: string, name: string): Promise<boolean>;
+  /** Purges every deleted secret whose scheduled purge time has passed; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+export interface Store {
+  settings: SettingsStore;
+  dataKeys: DataKeyStore;
+  principals: PrincipalStore;
+  groups: ResourceGroupStore;
+  vaults: VaultStore;
+  machines: MachineStore;
+  secrets: SecretStore;
+  close(): Promise<void>;
+}
