@@ -125,7 +125,14 @@ export class SqliteSecrets implements SecretStore {
   }
 
   async putVersion(record: SecretVersionRecord): Promise<void> {
-    this.putTx.immediate(record);
+    try {
+      this.putTx.immediate(record);
+    } catch (error) {
+      if (error instanceof Error && "code" in error && String(error.code).startsWith("SQLITE_CONSTRAINT")) {
+        throw new StoreError("conflict", "version exists");
+      }
+      throw error;
+    }
   }
 
   async getLatest(vaultId: string, name: string) {

@@ -1,0 +1,61 @@
+/**
+ * Opens the PostgreSQL store: a connection pool, migrations applied under an advisory lock, and the same stores as
+ * SQLite. Several nodes may share one database (and one schema).
+ */
+import pg from "pg";
+import type { Store } from "../types.js";
+import { Db } from "./db.js";
+import { migrate } from "./migrations.js";
+import { PgDataKeys, PgGroups, PgMachines, PgPrincipals, PgSettings, PgVaults } from "./records.js";
+import { PgSecrets } from "./secrets.js";
+
+export interface PostgresStoreOptions {
+  /** Schema for all tables; created when missing and put on every pooled connection's search_path. */
+  schema?: string;
+}
+
+/** Lower-case unquoted identifier: the same name whether PostgreSQL reads it quoted or not (search_path folds case). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const schema = options.schema ?? null;
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name '${schema}': use 1-63 of a-z, 0-9 and '_', not starting with a digit`);
+  }
+  const config: pg.PoolConfig = {
+    connectionString: url,
+    // Fail over to StoreError("unavailable") instead of waiting forever on a black-holed host or a drained pool.
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: "kluis",
+  };
+  // A startup parameter applies to every connection the pool ever opens, before its first query, with no extra
+  // round trip (a SET in the pool's "connect" event would race with queries on reconnect).
+  if (schema !== null) config.options = `-c search_path=${schema}`;
+  const pool = new pg.Pool(config);
+  // An idle pooled client whose server went away emits "error"; without a listener that would crash the process.
+  // The pool already drops such clients, and the next query reports StoreError("unavailable") if the server is
+  // still gone.
+  pool.on("error", () => {});
+
+  try {
+    await migrate(pool, schema);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+
+  const db = new Db(pool);
+  let closed: Promise<void> | null = null;
+  return {
+    settings: new PgSettings(db),
+    dataKeys: new PgDataKeys(db),
+    principals: new PgPrincipals(db),
+    groups: new PgGroups(db),
+    vaults: new PgVaults(db),
+    machines: new PgMachines(db),
+    secrets: new PgSecrets(db),
+    close: () => (closed ??= pool.end()),
+  };
+}

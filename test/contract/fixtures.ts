@@ -1,0 +1,120 @@
+/** Record builders for the storage contract suite: valid, fully populated records with unique ids. */
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  StoreError,
+  type MachineRecord,
+  type PrincipalRecord,
+  type ResourceGroupRecord,
+  type SecretVersionRecord,
+  type Store,
+  type VaultRecord,
+} from "../../src/storage/types.js";
+
+export const T0 = 1_700_000_000_000;
+
+/** Registers one contract test that runs against a fresh store. */
+export type ContractIt = (title: string, fn: (store: Store) => Promise<void>) => void;
+
+export async function rejectsWith(promise: Promise<unknown>, kind: StoreError["kind"]): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof StoreError, `expected StoreError(${kind}), got ${String(error)}`);
+    assert.equal(error.kind, kind);
+    return true;
+  });
+}
+
+
+export function hexVersion(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function principal(overrides: Partial<PrincipalRecord> = {}): PrincipalRecord {
+  return {
+    objectId: randomUUID(),
+    appId: randomUUID(),
+    appObjectId: randomUUID(),
+    tenantId: "00000000-0000-0000-0000-00000000000a",
+    displayName: "svc-app",
+    kind: "ServicePrincipal",
+    admin: false,
+    secretDigests: ["sha256:abc"],
+    certificates: ["MIIBcert=="],
+    resourceId: null,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+export function group(subscriptionId: string, name: string, overrides: Partial<ResourceGroupRecord> = {}): ResourceGroupRecord {
+  return { subscriptionId, name, location: "westeurope", tags: { env: "test" }, createdAt: T0, ...overrides };
+}
+
+export function vault(name: string, overrides: Partial<VaultRecord> = {}): VaultRecord {
+  return {
+    id: randomUUID(),
+    name,
+    subscriptionId: "sub-1",
+    resourceGroup: "rg-1",
+    location: "westeurope",
+    tags: { team: "core" },
+    properties: {
+      tenantId: "00000000-0000-0000-0000-00000000000a",
+      sku: { family: "A", name: "standard" },
+      accessPolicies: [
+        {
+          tenantId: "00000000-0000-0000-0000-00000000000a",
+          objectId: randomUUID(),
+          applicationId: null,
+          permissions: { secrets: ["get", "list"], keys: [] },
+        },
+      ],
+      enabledForDeployment: false,
+      enabledForDiskEncryption: true,
+      enabledForTemplateDeployment: false,
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: 90,
+      enableRbacAuthorization: false,
+      enablePurgeProtection: null,
+      publicNetworkAccess: "Enabled",
+    },
+    createdAt: T0,
+    createdBy: "admin@kluis",
+    updatedAt: T0,
+    updatedBy: "admin@kluis",
+    deletedAt: null,
+    ...overrides,
+  };
+}
+
+export function machine(subscriptionId: string, resourceGroup: string, name: string, overrides: Partial<MachineRecord> = {}): MachineRecord {
+  return {
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${name}`,
+    subscriptionId,
+    resourceGroup,
+    name,
+    location: "westeurope",
+    tags: {},
+    properties: { hardwareProfile: { vmSize: "Standard_B1s" }, osProfile: { computerName: name, nested: [1, "two", null] } },
+    identityPrincipalId: randomUUID(),
+    metadataPort: 40_342,
+    identityHeaderSealed: Buffer.from([0, 1, 2, 255, 254, 0, 128]),
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+export function secret(vaultId: string, name: string, overrides: Partial<SecretVersionRecord> = {}): SecretVersionRecord {
+  return {
+    vaultId,
+    name,
+    version: hexVersion(),
+    sealedValue: Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(29)]),
+    contentType: "text/plain",
+    tags: { purpose: "test" },
+    attributes: { enabled: true, nbf: null, exp: null },
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}

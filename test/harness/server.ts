@@ -1,0 +1,143 @@
+/**
+ * Starts real `kluis server` processes (the built CLI) on loopback for black-box tests, and runs the built CLI
+ * against them. Nothing here reaches into the server's internals: tests see only what a client sees.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(REPO, "dist/cli/main.js");
+
+export interface AdminCredential {
+  tenantId: string;
+  appId: string;
+  password: string;
+}
+
+export interface KluisServer {
+  port: number;
+  dataDir: string;
+  url: string;
+  caFile: string;
+  admin: AdminCredential;
+  tenantId: string;
+  subscriptionId: string;
+  output(): string;
+  vaultUrl(name: string): string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `kluis-${prefix}-`));
+}
+
+/** Starts a server with a fresh data directory (seeded with the run's test CA) unless one is given. */
+export async function startServer(options: { dataDir?: string; port?: number; args?: string[] } = {}): Promise<KluisServer> {
+  const dataDir = options.dataDir ?? tempDir("data");
+  const port = options.port ?? (await freePort());
+  const tlsSeed = process.env.KLUIS_TEST_TLS_DIR;
+  if (tlsSeed && !fs.existsSync(path.join(dataDir, "tls"))) fs.cpSync(tlsSeed, path.join(dataDir, "tls"), { recursive: true });
+  let child: ChildProcess | undefined;
+  let log = "";
+  const launch = async () => {
+    log = "";
+    child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), "--no-access-log", ...(options.args ?? [])], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env },
+    });
+    child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+    await waitFor(() => /subscription:\s+(\S+)/.test(log), () => child!.exitCode !== null, 20_000, () => log);
+  };
+  await launch();
+  const admin = JSON.parse(fs.readFileSync(path.join(dataDir, "admin.json"), "utf8")) as AdminCredential;
+  const subscriptionId = /subscription:\s+(\S+)/.exec(log)![1]!;
+  const exited = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve())));
+  const server: KluisServer = {
+    port,
+    dataDir,
+    url: `https://localhost:${port}`,
+    caFile: path.join(dataDir, "tls", "ca.pem"),
+    admin,
+    tenantId: admin.tenantId,
+    subscriptionId,
+    output: () => log,
+    vaultUrl: (name) => `https://${name}.vault.localhost:${port}`,
+    stop: async () => {
+      if (!child) return;
+      child.kill("SIGTERM");
+      await exited(child);
+    },
+    kill: async () => {
+      if (!child) return;
+      child.kill("SIGKILL");
+      await exited(child);
+    },
+    restart: async () => {
+      await server.stop();
+      await launch();
+    },
+  };
+  return server;
+}
+
+async function waitFor(ready: () => boolean, failed: () => boolean, timeoutMs: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (failed()) throw new Error(`kluis server exited early:\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`kluis server did not start in ${timeoutMs} ms:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  json<T = unknown>(): T;
+}
+
+/** Runs the built CLI against `server`, with its own home (profile) directory. */
+export function kluis(server: KluisServer, home: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HOME: home, KLUIS_CONFIG_DIR: path.join(home, ".kluis"), KLUIS_DATA_DIR: server.dataDir, KLUIS_PORT: String(server.port), ...env },
+    timeout: 60_000,
+  });
+  return {
+    status: result.status ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json: <T>() => {
+      try {
+        return JSON.parse(result.stdout) as T;
+      } catch {
+        throw new Error(`kluis ${args.join(" ")} did not print JSON (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+      }
+    },
+  };
+}
+
+/** Runs the built CLI, failing with its output unless it exits 0. */
+export function kluisOk(server: KluisServer, home: string, args: string[], env?: NodeJS.ProcessEnv): CliResult {
+  const result = kluis(server, home, args, env);
+  if (result.status !== 0) throw new Error(`kluis ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm test` entry: makes one throwaway CA for the run, then runs every test with that CA trusted the way real
+ * clients trust it (NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE), since Node reads those only at start-up.
+ * Each server a test starts gets a fresh data directory seeded with this TLS material.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureTls } from "../src/server/bootstrap.js";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-test-"));
+const tls = await ensureTls(root, { authorityHost: "localhost", vaultSuffix: "vault.localhost" });
+// Node 20's test runner takes no globs: list the test files ourselves.
+const repo = path.resolve(import.meta.dirname, "..");
+const found = ["src", "test"].flatMap((dir) =>
+  (fs.readdirSync(path.join(repo, dir), { recursive: true }) as string[]).filter((f) => f.endsWith(".test.ts")).map((f) => path.join(dir, f)),
+);
+const files = process.argv.length > 2 ? process.argv.slice(2) : found.sort();
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: tls.caFile!,
+      REQUESTS_CA_BUNDLE: tls.caFile!,
+      SSL_CERT_FILE: tls.caFile!,
+      KLUIS_TEST_TLS_DIR: path.join(root, "tls"),
+    },
+  },
+);
+fs.rmSync(root, { recursive: true, force: true });
+process.exit(result.status ?? 1);
