@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Child-process fixtures and scripts run under plain Node.
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly" } },
+  },
+  {
     // Tests inspect arbitrary JSON bodies from the wire; `any` keeps those assertions readable.
     files: ["test/**/*.ts", "bench/**/*.ts", "src/**/*.test.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

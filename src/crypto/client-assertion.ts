@@ -6,6 +6,8 @@ import { createHash, X509Certificate } from "node:crypto";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 
 const ASSERTION_ALGS = ["RS256", "PS256", "ES256"];
+/** Allowed clock skew on exp/nbf; a replay guard must remember an assertion this long past its exp. */
+export const ASSERTION_CLOCK_TOLERANCE_SECONDS = 300;
 
 export class AssertionRejected extends Error {
   override readonly name = "AssertionRejected";
@@ -44,8 +46,9 @@ export async function verifyClientAssertion(
       audience: expected.audiences,
       issuer: expected.clientId,
       subject: expected.clientId,
-      requiredClaims: ["exp", "aud", "iss", "sub"],
-      clockTolerance: 300,
+      // jti is required (as Entra documents it): without one an assertion could not be guarded against replay.
+      requiredClaims: ["exp", "aud", "iss", "sub", "jti"],
+      clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
     });
     return { jti: payload.jti, exp: payload.exp ?? 0 };
   } catch {

@@ -11,6 +11,8 @@ export type DataCollection = "secrets" | "keys" | "certificates";
 export type Permission =
   /** No caller identity needed (discovery, token endpoint, health). */
   | { kind: "public" }
+  /** Any verified principal of the tenant; the handler shows only what the caller may see. */
+  | { kind: "authenticated" }
   /** Management plane and directory: an ARM action such as Microsoft.KeyVault/vaults/write. */
   | { kind: "management"; action: string }
   /** Vault data plane: an access-policy permission such as secrets/get. */

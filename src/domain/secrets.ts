@@ -192,7 +192,7 @@ function parseAttributes(raw: unknown, base: SecretAttributesRecord): SecretAttr
 function unixTime(raw: unknown, fallback: number | null, name: string): number | null {
   if (raw === undefined) return fallback;
   if (raw === null) return null;
-  if (typeof raw !== "number" || !Number.isInteger(raw) || raw < 0) {
+  if (typeof raw !== "number" || !Number.isSafeInteger(raw) || raw < 0) {
     throw new DomainError("BadParameter", `The attribute '${name}' must be a Unix time in seconds.`);
   }
   return raw;

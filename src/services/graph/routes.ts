@@ -1,4 +1,5 @@
 /** A Microsoft Graph subset for service principals: what `create-for-rbac` and `--spn` lookups need. */
+import { X509Certificate } from "node:crypto";
 import { DomainError } from "../../domain/errors.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { PrincipalRecord } from "../../storage/types.js";
@@ -53,6 +54,11 @@ function decodeCertificates(raw: unknown): string[] {
   return raw.map((entry) => {
     const key = (entry as { key?: unknown }).key;
     if (typeof key !== "string" || key.length === 0) throw new DomainError("BadRequest", "Each key credential needs a base64 'key' (a DER certificate).");
+    try {
+      new X509Certificate(Buffer.from(key, "base64"));
+    } catch {
+      throw new DomainError("BadRequest", "Key credential's key is not a valid base64-encoded DER X.509 certificate.");
+    }
     return key;
   });
 }

@@ -1,5 +1,5 @@
 /** The OAuth 2.0 token endpoint: client_credentials by client secret or by signed client assertion. */
-import { AssertionRejected, verifyClientAssertion } from "../../crypto/client-assertion.js";
+import { ASSERTION_CLOCK_TOLERANCE_SECONDS, AssertionRejected, verifyClientAssertion } from "../../crypto/client-assertion.js";
 import { Directory } from "../../domain/directory.js";
 import { OAuthError } from "../../domain/errors.js";
 import type { PrincipalRecord } from "../../storage/types.js";
@@ -79,7 +79,8 @@ async function authenticateClient(form: URLSearchParams, principal: PrincipalRec
         clientId: principal.appId,
         audiences: [`${base}/oauth2/v2.0/token`, `${base}/oauth2/token`],
       });
-      app.replayGuard.check(principal.appId, jti, exp);
+      // Remember the jti for as long as the assertion is still accepted: until exp plus the allowed clock skew.
+      app.replayGuard.check(principal.appId, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS);
     } catch (error) {
       const text = error instanceof AssertionRejected || error instanceof OAuthError ? error.message : "Client assertion is invalid.";
       throw new OAuthError(401, "invalid_client", `AADSTS700027: ${text}`, [700027]);

@@ -1,20 +1,13 @@
 /** ARM routes for virtual machines, plus the Kluis action that hands `kluis vm exec` a machine's metadata access. */
-import { DomainError } from "../../domain/errors.js";
-import type { RequestContext, Route } from "../../http/types.js";
+import type { Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
-import { groupOf, subscriptionOf } from "./routes.js";
+import { armBody, groupOf, subscriptionOf } from "./routes.js";
 import { machineJson } from "./wire.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
 const VM = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}";
 
-async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const parsed = await ctx.json();
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body must be a JSON object.");
-  }
-  return parsed as Record<string, unknown>;
-}
+const body = armBody;
 
 export const machineRoutes: Route<AppServices>[] = [
   {

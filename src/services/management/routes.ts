@@ -1,5 +1,6 @@
 /** ARM routes for subscriptions, resource groups and vaults. Machines are in machine-routes.ts. */
 import { DomainError } from "../../domain/errors.js";
+import { assertVaultName } from "../../domain/names.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
 import { groupJson, vaultJson } from "./wire.js";
@@ -33,16 +34,34 @@ function subscriptionJson(app: AppServices) {
   };
 }
 
-async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const parsed = await ctx.json();
+/** ARM's request body: a JSON object; anything else (malformed JSON included) is InvalidRequestContent, as ARM answers. */
+export async function armBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = await ctx.json();
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "BadParameter") {
+      throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body is not valid JSON.");
+    }
+    throw error;
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body must be a JSON object.");
   }
   return parsed as Record<string, unknown>;
 }
 
+const body = armBody;
+
 export const managementRoutes: Route<AppServices>[] = [
-  { method: "GET", path: "/subscriptions", operation: "ListSubscriptions", permission: manage("Microsoft.Resources/subscriptions/read"), handler: async (_c, app) => ({ status: 200, body: { value: [subscriptionJson(app)] } }) },
+  {
+    method: "GET",
+    path: "/subscriptions",
+    operation: "ListSubscriptions",
+    // As in Azure, a principal without rights on the subscription sees an empty list rather than an error.
+    permission: { kind: "authenticated" },
+    handler: async (ctx, app) => ({ status: 200, body: { value: ctx.principal!.admin ? [subscriptionJson(app)] : [] } }),
+  },
   {
     method: "GET",
     path: "/subscriptions/{subscriptionId}",
@@ -130,6 +149,12 @@ export const managementRoutes: Route<AppServices>[] = [
       subscriptionOf(ctx, app);
       const name = (await body(ctx)).name;
       if (typeof name !== "string") throw new DomainError("InvalidRequestContent", "The property 'name' is required.");
+      try {
+        assertVaultName(name);
+      } catch (error) {
+        if (error instanceof DomainError) return { status: 200, body: { nameAvailable: false, reason: "AccountNameInvalid", message: error.message } };
+        throw error;
+      }
       const taken = (await app.store.vaults.getByName(name)) !== null;
       return { status: 200, body: taken ? { nameAvailable: false, reason: "AlreadyExists", message: `The vault name '${name}' is already in use.` } : { nameAvailable: true } };
     },
