@@ -17,6 +17,10 @@ export interface ServerConfig {
   storage?: string;
   rootKey?: string;
   accessLog: boolean;
+  /** Serve the per-machine metadata endpoints (see docs/deployment.md for several nodes on one host). */
+  metadata: boolean;
+  /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
+  resetAdminCredential: boolean;
 }
 
 export interface ServerFlags {
@@ -29,6 +33,8 @@ export interface ServerFlags {
   key?: string;
   storage?: string;
   accessLog?: boolean;
+  metadata?: boolean;
+  resetAdminCredential?: boolean;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -62,6 +68,8 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     storage: flags.storage ?? env.KLUIS_STORAGE,
     rootKey: env.KLUIS_ROOT_KEY,
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
+    metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
+    resetAdminCredential: flags.resetAdminCredential ?? false,
   };
 }
 

@@ -89,3 +89,19 @@ export async function issueServerCertificate(ca: IssuedCertificate, dnsNames: st
 export function certificateCovers(certPem: string, hostname: string): boolean {
   return new X509Certificate(certPem).checkHost(hostname) !== undefined;
 }
+
+/**
+ * True when `certPem` was signed by the CA `caPem`, covers every hostname and stays valid for at least `minDays`:
+ * whether a stored server certificate may still be served.
+ */
+export function certificateFits(certPem: string, caPem: string, hostnames: string[], minDays = 30): boolean {
+  try {
+    const cert = new X509Certificate(certPem);
+    const ca = new X509Certificate(caPem);
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
+    if (new Date(cert.validTo).getTime() - Date.now() < minDays * DAY_MS) return false;
+    return hostnames.every((host) => cert.checkHost(host) !== undefined);
+  } catch {
+    return false;
+  }
+}

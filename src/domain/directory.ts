@@ -3,6 +3,7 @@
  */
 import { digestSecret, newClientSecret, newId, secretMatches } from "../crypto/secrets.js";
 import { StoreError, type PrincipalKind, type PrincipalRecord, type PrincipalStore } from "../storage/types.js";
+import { LocalChangeFeed, type ChangeFeed } from "./change-feed.js";
 import { DomainError } from "./errors.js";
 
 export interface NewCredential {
@@ -14,6 +15,8 @@ export class Directory {
   constructor(
     private readonly principals: PrincipalStore,
     readonly tenantId: string,
+    /** Told of every change to a principal, so no node keeps serving what it cached about it (e.g. `admin`). */
+    private readonly changes: ChangeFeed = new LocalChangeFeed(),
   ) {}
 
   get(objectId: string): Promise<PrincipalRecord | null> {
@@ -48,6 +51,7 @@ export class Directory {
     const password = newClientSecret();
     const updated = { ...principal, secretDigests: [...principal.secretDigests, digestSecret(password)] };
     await this.principals.update(updated);
+    await this.changes.publish("principal", objectId);
     return { principal: updated, password };
   }
 
@@ -58,11 +62,13 @@ export class Directory {
     const password = newClientSecret();
     const updated = { ...principal, secretDigests: [digestSecret(password)] };
     await this.principals.update(updated);
+    await this.changes.publish("principal", objectId);
     return { principal: updated, password };
   }
 
   async delete(objectId: string): Promise<void> {
     await this.principals.delete(objectId);
+    await this.changes.publish("principal", objectId);
   }
 
   /** True when `secret` is one of the principal's client secrets; compared in constant time, every digest checked. */

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { constantTimeEqual, newId } from "../crypto/secrets.js";
 import { StoreError, type MachineRecord, type PrincipalRecord, type Store } from "../storage/types.js";
+import type { ChangeFeed } from "./change-feed.js";
 import type { Directory } from "./directory.js";
 import { DomainError } from "./errors.js";
 import type { Keyring } from "./keyring.js";
@@ -16,6 +17,11 @@ export interface MetadataHost {
   /** Binds the machine's endpoint, on `preferredPort` if given and free; returns the port bound. */
   bind(machine: MachineRecord, preferredPort: number): Promise<number>;
   unbind(machineId: string): Promise<void>;
+}
+
+/** The key under which a machine's changes are published (and its metadata snapshot cached). */
+export function machineKey(m: Pick<MachineRecord, "subscriptionId" | "resourceGroup" | "name">): string {
+  return `${m.subscriptionId}/${m.resourceGroup}/${m.name}`.toLowerCase();
 }
 
 export function machineArmId(m: Pick<MachineRecord, "subscriptionId" | "resourceGroup" | "name">): string {
@@ -31,6 +37,7 @@ export class MachineService {
     private readonly store: Store,
     private readonly directory: Directory,
     private readonly keyring: Keyring,
+    private readonly changes: ChangeFeed,
     private host: MetadataHost | undefined = undefined,
   ) {}
 
@@ -49,6 +56,7 @@ export class MachineService {
     if (existing) {
       const updated = { ...existing, properties, tags: parseTags(input.tags) ?? existing.tags };
       await this.store.machines.update(updated);
+      await this.changes.publish("machine", machineKey(updated));
       return { machine: updated, created: false };
     }
     const id = newId();
@@ -103,12 +111,14 @@ export class MachineService {
       const principal = await this.directory.createManagedIdentity(machineArmId(machine), machine.name);
       const updated = { ...machine, identityPrincipalId: principal.objectId };
       await this.store.machines.update(updated);
+      await this.changes.publish("machine", machineKey(updated));
       return updated;
     }
     if (wanted === "none") {
       if (machine.identityPrincipalId) await this.directory.delete(machine.identityPrincipalId);
       const updated = { ...machine, identityPrincipalId: null };
       await this.store.machines.update(updated);
+      await this.changes.publish("machine", machineKey(updated));
       return updated;
     }
     throw new DomainError("BadRequest", `The identity type '${String(type)}' is not supported. Use 'SystemAssigned' or 'None'.`);
@@ -120,6 +130,7 @@ export class MachineService {
     if (machine.identityPrincipalId) await this.directory.delete(machine.identityPrincipalId);
     await this.store.machines.delete(machine.id);
     this.headers.delete(machine.id);
+    await this.changes.publish("machine", machineKey(machine));
   }
 
   /** The machine's managed identity, or null when it has none. */

@@ -5,6 +5,7 @@
  */
 import { newId } from "../crypto/secrets.js";
 import { StoreError, type AccessPolicyEntry, type Store, type VaultProperties, type VaultRecord } from "../storage/types.js";
+import { LocalChangeFeed, type ChangeFeed } from "./change-feed.js";
 import { DomainError } from "./errors.js";
 import { parseTags } from "./groups.js";
 import { assertVaultName, normalizeLocation } from "./names.js";
@@ -17,11 +18,20 @@ export type PolicyOperation = "add" | "replace" | "remove";
 
 export class VaultService {
   private readonly cache = new Map<string, { vault: VaultRecord | null; at: number }>();
+  /** Bumped on every invalidation: a lookup that started before one must not cache what it read. */
+  private generation = 0;
 
   constructor(
     private readonly store: Store,
     private readonly tenantId: string,
-  ) {}
+    private readonly changes: ChangeFeed = new LocalChangeFeed(),
+  ) {
+    // Other nodes' changes arrive here; the TTL below bounds staleness when a notification is lost.
+    changes.subscribe((change) => {
+      if (change.kind === "all") this.forget(null);
+      else if (change.kind === "vault") this.forget(change.key);
+    });
+  }
 
   /** For the data plane: the live vault with this name, or null. Cached briefly; changes here refresh it at once. */
   async byName(name: string): Promise<VaultRecord | null> {
@@ -29,9 +39,21 @@ export class VaultService {
     const hit = this.cache.get(key);
     const now = Date.now();
     if (hit && now - hit.at < CACHE_TTL_MS) return hit.vault;
+    const generation = this.generation;
     const vault = await this.store.vaults.getByName(key);
-    this.cache.set(key, { vault, at: now });
+    if (generation === this.generation) this.cache.set(key, { vault, at: now });
     return vault;
+  }
+
+  /** Drops this node's cached lookup of `name` and tells the other nodes to drop theirs. */
+  async changed(name: string): Promise<void> {
+    await this.changes.publish("vault", name.toLowerCase());
+  }
+
+  private forget(key: string | null): void {
+    this.generation++;
+    if (key === null) this.cache.clear();
+    else this.cache.delete(key);
   }
 
   async get(subscriptionId: string, resourceGroup: string, name: string): Promise<VaultRecord> {
@@ -93,7 +115,7 @@ export class VaultService {
         throw error;
       }
     }
-    this.cache.delete(vault.name.toLowerCase());
+    await this.changed(vault.name);
     return { vault, created: !existing };
   }
 
@@ -136,13 +158,13 @@ export class VaultService {
     const vault = await this.get(subscriptionId, resourceGroup, name);
     if (vault.properties.enableSoftDelete) await this.save({ ...vault, deletedAt: Date.now() });
     else await this.store.vaults.delete(vault.id);
-    this.cache.delete(vault.name.toLowerCase());
+    await this.changed(vault.name);
     return vault;
   }
 
   private async save(vault: VaultRecord): Promise<void> {
     await this.store.vaults.update(vault);
-    this.cache.delete(vault.name.toLowerCase());
+    await this.changed(vault.name);
   }
 
   private parseProperties(raw: unknown, previous: VaultProperties | undefined): VaultProperties {

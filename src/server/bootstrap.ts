@@ -43,23 +43,28 @@ export async function loadTenant(settings: SettingsStore): Promise<{ tenantId: s
 }
 
 /**
- * The administrator principal exists once per tenant; its credential lives in `admin.json` (0600). If the file is
- * gone, whoever can write the data directory is the operator anyway: a new secret replaces the old ones.
+ * The administrator principal exists once per tenant; its credential lives in `admin.json` (0600), written by the
+ * node that creates the principal. Another node sharing the database finds the principal already there and leaves
+ * its secret alone: rotating it would lock out every node's copy of admin.json, so the operator copies the file
+ * instead (docs/deployment.md). `resetCredential` (`kluis server --reset-admin-credential`) replaces every secret
+ * of the administrator with a new one and writes it here. Returns the file, or null when this node has none.
  */
-export async function ensureAdmin(settings: SettingsStore, directory: Directory, dataDir: string): Promise<string> {
+export async function ensureAdmin(settings: SettingsStore, directory: Directory, dataDir: string, resetCredential = false): Promise<string | null> {
   const file = path.join(dataDir, "admin.json");
   let objectId = await settings.get("admin.object-id");
+  let created = false;
   if (objectId === null) {
-    const created = await directory.createApplication("kluis-admin", { admin: true });
-    objectId = await settings.putIfAbsent("admin.object-id", created.objectId);
-    if (objectId !== created.objectId) await directory.delete(created.objectId);
+    const principal = await directory.createApplication("kluis-admin", { admin: true });
+    objectId = await settings.putIfAbsent("admin.object-id", principal.objectId);
+    if (objectId !== principal.objectId) await directory.delete(principal.objectId);
+    else created = true;
   }
-  if (!fs.existsSync(file)) {
+  if (created || resetCredential) {
     const { principal, password } = await directory.resetPassword(objectId);
     const credential: AdminCredential = { tenantId: directory.tenantId, appId: principal.appId, password };
     writePrivateFile(file, `${JSON.stringify(credential, null, 2)}\n`);
   }
-  return file;
+  return fs.existsSync(file) ? file : null;
 }
 
 export interface TlsMaterial {

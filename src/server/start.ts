@@ -2,26 +2,30 @@
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
-import path from "node:path";
 import type { ServerConfig } from "../config/config.js";
+import { DeletedVaultService } from "../domain/deleted-vaults.js";
+import { invalidateOn } from "../domain/change-feed.js";
 import { Directory } from "../domain/directory.js";
 import { GroupService } from "../domain/groups.js";
 import { Keyring } from "../domain/keyring.js";
 import { MachineService } from "../domain/machines.js";
 import { ReplayGuard } from "../domain/replay-guard.js";
+import { SecretBackups } from "../domain/secret-backup.js";
 import { SecretService } from "../domain/secrets.js";
 import { VaultService } from "../domain/vaults.js";
 import { createContext } from "../http/context.js";
 import { runPipeline, sendReply, type Surface } from "../http/pipeline.js";
 import type { AppServices } from "../services/app-services.js";
+import { authorizationServices } from "../services/authorization/compose.js";
 import { authoritySurface } from "../services/authority-surface.js";
 import { endpointsFor } from "../services/endpoints.js";
 import { Authority } from "../services/identity/authority.js";
 import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault-secrets/surface.js";
-import { openSqliteStore } from "../storage/sqlite/open.js";
-import type { Store } from "../storage/types.js";
-import { ensureAdmin, ensureTls, loadRootKey, loadTenant } from "./bootstrap.js";
+import type { MachineRecord, Store } from "../storage/types.js";
+import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
+import { openStorage } from "./open-storage.js";
+import { ensureSharedTls } from "./shared-tls.js";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -32,21 +36,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function openStore(config: ServerConfig): Promise<Store> {
-  if (config.storage && /^postgres(ql)?:\/\//.test(config.storage)) {
-    const { openPostgresStore } = await import("../storage/postgres/open.js");
-    return openPostgresStore(config.storage);
-  }
-  return openSqliteStore(path.join(config.dataDir, "kluis.db"));
-}
-
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
-  const store = await openStore(config);
+  const { store, changes, kind: storageKind } = await openStorage(config);
   const tenant = await loadTenant(store.settings);
   const keyring = new Keyring(store.dataKeys, rootKey);
-  const directory = new Directory(store.principals, tenant.tenantId);
+  const directory = new Directory(store.principals, tenant.tenantId, changes);
   const endpoints = endpointsFor(config);
   const authority = await Authority.open({
     settings: store.settings,
@@ -54,30 +50,37 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     tenantId: tenant.tenantId,
     baseUrl: endpoints.authorityUrl,
     resolveAdmin: async (objectId) => (await directory.get(objectId))?.admin === true,
+    changes,
   });
-  const adminFile = await ensureAdmin(store.settings, directory, config.dataDir);
-  const tls = await ensureTls(config.dataDir, config, { certFile: config.certFile, keyFile: config.keyFile });
+  const adminFile = await ensureAdmin(store.settings, directory, config.dataDir, config.resetAdminCredential);
+  const tls = await ensureSharedTls(store.settings, keyring, config.dataDir, config, { certFile: config.certFile, keyFile: config.keyFile });
 
-  const machines = new MachineService(store, directory, keyring);
+  const machines = new MachineService(store, directory, keyring, changes);
   const app: AppServices = {
     config,
     endpoints,
     tenant,
     store,
+    changes,
     keyring,
     authority,
     directory,
     groups: new GroupService(store),
-    vaults: new VaultService(store, tenant.tenantId),
+    vaults: new VaultService(store, tenant.tenantId, changes),
     machines,
     secrets: new SecretService(store.secrets, keyring),
+    secretBackups: new SecretBackups(store.secrets, keyring),
+    deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(),
+    ...authorizationServices(store, directory, tenant, changes),
   };
   const metadata = new MetadataServers(() => app);
+  invalidateOn(changes, "machine", metadata.snapshots);
+  // A machine's identity is a principal: when one goes, no snapshot may keep offering it.
+  invalidateOn(changes, "principal", { invalidate: () => metadata.snapshots.invalidate() });
   machines.attachHost(metadata);
-  for (const machine of await store.machines.listAll()) {
-    const port = await metadata.bind(machine, machine.metadataPort);
-    if (port !== machine.metadataPort) await store.machines.update({ ...machine, metadataPort: port });
+  if (config.metadata) {
+    for (const machine of await store.machines.listAll()) await bindMetadata(metadata, store.machines, machine, storageKind === "postgres");
   }
 
   const vault = vaultSurface(app);
@@ -99,7 +102,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
 
   const servers = await Promise.all(config.hosts.map((host) => listenHttps(host, config.port, tls, handler)));
-  const purge = setInterval(() => void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined), PURGE_INTERVAL_MS);
+  // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
+  const purge = setInterval(() => {
+    void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
+    void app.deletedVaults.purgeExpired(tenant.subscriptionId).catch(() => undefined);
+  }, PURGE_INTERVAL_MS);
   purge.unref();
 
   console.log(`kluis server listening on ${config.hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${config.port}`).join(", ")}`);
@@ -108,7 +115,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   console.log(`  tenant:                   ${tenant.tenantId}`);
   console.log(`  subscription:             ${tenant.subscriptionId}`);
   console.log(`  CA certificate:           ${tls.caFile ?? "(brought by operator)"}`);
-  console.log(`  administrator credential: ${adminFile}`);
+  console.log(`  administrator credential: ${adminFile ?? "(none on this node: copy admin.json from the first node, or start with --reset-admin-credential)"}`);
   console.log(`  data directory:           ${config.dataDir}`);
 
   return {
@@ -116,6 +123,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close: async () => {
       clearInterval(purge);
       await metadata.closeAll();
+      await changes.close();
       await Promise.all(
         servers.map(
           (s) =>
@@ -128,6 +136,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await store.close();
     },
   };
+}
+
+/**
+ * Binds a machine's metadata endpoint on its stored port. With one node, a port taken while we were down moves the
+ * endpoint to a free port and the record follows. With shared storage the port is most likely held by another
+ * node on this host serving the same machine: moving it would rewrite the port under that node's feet, so this
+ * node skips the machine and keeps running.
+ */
+async function bindMetadata(metadata: MetadataServers, machines: Store["machines"], machine: MachineRecord, shared: boolean): Promise<void> {
+  if (!shared) {
+    const port = await metadata.bind(machine, machine.metadataPort);
+    if (port !== machine.metadataPort) await machines.update({ ...machine, metadataPort: port });
+    return;
+  }
+  try {
+    await metadata.bindExactly(machine, machine.metadataPort);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(JSON.stringify({ level: "warn", component: "metadata", machine: machine.name, port: machine.metadataPort, message: `metadata endpoint not served by this node (${code ?? String(error)})` }));
+  }
 }
 
 function listenHttps(host: string, port: number, tls: { cert: string; key: string }, handler: RequestHandler): Promise<https.Server> {

@@ -1,10 +1,15 @@
 /** Everything a handler may use, built once by the composition root (server/start.ts). */
 import type { ServerConfig } from "../config/config.js";
+import type { Authorizer } from "../domain/authz.js";
+import type { ChangeFeed } from "../domain/change-feed.js";
+import type { DeletedVaultService } from "../domain/deleted-vaults.js";
 import type { Directory } from "../domain/directory.js";
 import type { GroupService } from "../domain/groups.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { MachineService } from "../domain/machines.js";
 import type { ReplayGuard } from "../domain/replay-guard.js";
+import type { RoleAssignmentService } from "../domain/role-assignments.js";
+import type { SecretBackups } from "../domain/secret-backup.js";
 import type { SecretService } from "../domain/secrets.js";
 import type { VaultService } from "../domain/vaults.js";
 import type { Store } from "../storage/types.js";
@@ -16,6 +21,8 @@ export interface AppServices {
   endpoints: Endpoints;
   tenant: { tenantId: string; subscriptionId: string };
   store: Store;
+  /** Cross-node cache invalidation: caches subscribe (see domain/change-feed.ts `invalidateOn`). */
+  changes: ChangeFeed;
   keyring: Keyring;
   authority: Authority;
   directory: Directory;
@@ -23,5 +30,11 @@ export interface AppServices {
   vaults: VaultService;
   machines: MachineService;
   secrets: SecretService;
+  secretBackups: SecretBackups;
+  deletedVaults: DeletedVaultService;
   replayGuard: ReplayGuard;
+  /** Decides every request's permission (the pipeline calls it); role assignments cached inside. */
+  authorizer: Authorizer;
+  /** Role assignments and role definitions (Microsoft.Authorization). */
+  roles: RoleAssignmentService;
 }

@@ -48,17 +48,37 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `kluis-${prefix}-`));
 }
 
+export interface StartOptions {
+  dataDir?: string;
+  port?: number;
+  args?: string[];
+  /** `--storage <url>`, e.g. a PostgreSQL URL shared by several servers. */
+  storage?: string;
+  /**
+   * Another node of the same deployment: its root.key and admin.json are copied into this server's data directory,
+   * as an operator adds a node (docs/deployment.md).
+   */
+  joinOf?: KluisServer;
+  /** Seed tls/ with the run's test CA (default true); a joining node may start without, to get the CA from storage. */
+  seedTls?: boolean;
+}
+
 /** Starts a server with a fresh data directory (seeded with the run's test CA) unless one is given. */
-export async function startServer(options: { dataDir?: string; port?: number; args?: string[] } = {}): Promise<KluisServer> {
+export async function startServer(options: StartOptions = {}): Promise<KluisServer> {
   const dataDir = options.dataDir ?? tempDir("data");
   const port = options.port ?? (await freePort());
   const tlsSeed = process.env.KLUIS_TEST_TLS_DIR;
-  if (tlsSeed && !fs.existsSync(path.join(dataDir, "tls"))) fs.cpSync(tlsSeed, path.join(dataDir, "tls"), { recursive: true });
+  if (tlsSeed && options.seedTls !== false && !fs.existsSync(path.join(dataDir, "tls"))) fs.cpSync(tlsSeed, path.join(dataDir, "tls"), { recursive: true });
+  if (options.joinOf) {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    for (const file of ["root.key", "admin.json"]) fs.copyFileSync(path.join(options.joinOf.dataDir, file), path.join(dataDir, file));
+  }
+  const storageArgs = options.storage ? ["--storage", options.storage] : [];
   let child: ChildProcess | undefined;
   let log = "";
   const launch = async () => {
     log = "";
-    child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), "--no-access-log", ...(options.args ?? [])], {
+    child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), "--no-access-log", ...storageArgs, ...(options.args ?? [])], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env },
     });

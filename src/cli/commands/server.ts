@@ -15,6 +15,8 @@ interface ServerOptions {
   authorityHost?: string;
   storage?: string;
   accessLog?: boolean;
+  metadata?: boolean;
+  resetAdminCredential?: boolean;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -30,6 +32,8 @@ export function registerServerCommand(program: Command): void {
     .option("--authority-host <host>", "public host name of the authority (default localhost)")
     .option("--storage <url>", "storage URL, e.g. postgres://… (default: SQLite in the data directory)")
     .option("--no-access-log", "do not log each request")
+    .option("--no-metadata", "do not serve machines' metadata endpoints on this node (env KLUIS_METADATA=0)")
+    .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -42,6 +46,8 @@ export function registerServerCommand(program: Command): void {
         storage: options.storage,
         // commander defaults a --no-* flag to true; only an explicit flag may override KLUIS_ACCESS_LOG.
         accessLog: command.getOptionValueSource("accessLog") === "cli" ? options.accessLog : undefined,
+        metadata: command.getOptionValueSource("metadata") === "cli" ? options.metadata : undefined,
+        resetAdminCredential: options.resetAdminCredential === true,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

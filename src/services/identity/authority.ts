@@ -7,6 +7,7 @@ import type { KeyObject } from "node:crypto";
 import type { JWTPayload } from "jose";
 import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, verifyToken, type SigningKey } from "../../crypto/tokens.js";
 import { randomBytes } from "node:crypto";
+import { FALLBACK_TTL_MS, LocalChangeFeed, type ChangeFeed } from "../../domain/change-feed.js";
 import type { Keyring } from "../../domain/keyring.js";
 import type { Principal } from "../../domain/principal.js";
 import type { PrincipalRecord, SettingsStore } from "../../storage/types.js";
@@ -25,14 +26,23 @@ export interface IssuedToken {
 }
 
 export class Authority {
-  private readonly verified = new Map<string, { principal: Principal; exp: number; aud: string }>();
+  private readonly verified = new Map<string, { principal: Principal; exp: number; aud: string; at: number }>();
 
   private constructor(
     readonly tenantId: string,
     readonly baseUrl: string,
     private readonly signingKey: SigningKey,
     private readonly resolveAdmin: (objectId: string) => Promise<boolean>,
-  ) {}
+    private readonly changes: ChangeFeed,
+  ) {
+    // A cached verification carries the principal's `admin` flag: drop it when the principal changes on any node.
+    changes.subscribe((change) => {
+      if (change.kind === "all") this.verified.clear();
+      else if (change.kind === "principal") {
+        for (const [token, entry] of this.verified) if (entry.principal.objectId === change.key) this.verified.delete(token);
+      }
+    });
+  }
 
   static async open(options: {
     settings: SettingsStore;
@@ -40,6 +50,7 @@ export class Authority {
     tenantId: string;
     baseUrl: string;
     resolveAdmin: (objectId: string) => Promise<boolean>;
+    changes?: ChangeFeed;
   }): Promise<Authority> {
     let stored = await options.settings.get(SIGNING_KEY_SETTING);
     if (stored === null) {
@@ -47,7 +58,7 @@ export class Authority {
       stored = await options.settings.putIfAbsent(SIGNING_KEY_SETTING, sealed.toString("base64"));
     }
     const pem = await options.keyring.openString(Buffer.from(stored, "base64"), SIGNING_KEY_CONTEXT);
-    return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.resolveAdmin);
+    return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.resolveAdmin, options.changes ?? new LocalChangeFeed());
   }
 
   /** `https://host:port/<tenant>/v2.0`, as Entra's v2 issuer is shaped. */
@@ -86,11 +97,13 @@ export class Authority {
   /**
    * Verifies `token` for one of `audiences` and returns its principal. Successful verifications are cached by the
    * token's exact text until it expires, so a client reusing its token costs one map lookup, not an RSA verify.
+   * While the change feed is down, a hit older than a second is verified afresh, so `admin` can't go stale.
    */
   async authenticate(token: string, audiences: readonly string[]): Promise<Principal> {
     const now = nowSeconds();
     const hit = this.verified.get(token);
-    if (hit && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
+    const fresh = this.changes.live || (hit !== undefined && Date.now() - hit.at < FALLBACK_TTL_MS);
+    if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
     const payload = await verifyToken(token, this.keys, { issuer: this.issuer, audiences: [...audiences], now });
     const objectId = String(payload.oid);
     const principal: Principal = {
@@ -102,7 +115,7 @@ export class Authority {
       admin: await this.resolveAdmin(objectId),
     };
     if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { principal, exp: payload.exp ?? now, aud: String(payload.aud) });
+    this.verified.set(token, { principal, exp: payload.exp ?? now, aud: String(payload.aud), at: Date.now() });
     return principal;
   }
 }

@@ -1,15 +1,49 @@
 /** Request handling of a machine's metadata endpoint: validation as IMDS does it, tokens cached per identity. */
 import type { IncomingMessage } from "node:http";
 import { OAuthError } from "../../domain/errors.js";
-import { machineArmId } from "../../domain/machines.js";
+import { machineArmId, machineKey } from "../../domain/machines.js";
 import type { MachineRecord, PrincipalRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
+import { knownResources } from "../endpoints.js";
 import type { IssuedToken } from "../identity/authority.js";
 
 /** Reuse a cached token while it has more than this left, as IMDS does. */
 const REFRESH_MARGIN_SECONDS = 300;
 const IMDS_API_VERSIONS = /^20\d\d-\d\d-\d\d$/;
+/**
+ * A machine and its identity change rarely but are needed on every request. Changes anywhere invalidate a snapshot
+ * through the change feed; this bound covers notifications lost while the feed is down.
+ */
+const SNAPSHOT_TTL_MS = 1000;
 const tokenCache = new Map<string, IssuedToken>();
+const resourceSets = new WeakMap<AppServices, Set<string>>();
+
+interface Snapshot {
+  machine: MachineRecord | null;
+  principal: PrincipalRecord | null;
+  at: number;
+}
+
+/** Machines and their identities as the metadata endpoints last read them; invalidated through the change feed. */
+export class MachineSnapshots {
+  private readonly entries = new Map<string, Snapshot>();
+
+  async get(app: AppServices, key: MachineKey): Promise<Snapshot> {
+    const id = machineKey(key);
+    const hit = this.entries.get(id);
+    const now = Date.now();
+    if (hit && now - hit.at < SNAPSHOT_TTL_MS) return hit;
+    const machine = await app.store.machines.get(key.subscriptionId, key.resourceGroup, key.name);
+    const fresh = { machine, principal: machine ? await app.machines.identity(machine) : null, at: now };
+    this.entries.set(id, fresh);
+    return fresh;
+  }
+
+  invalidate(key?: string): void {
+    if (key === undefined) this.entries.clear();
+    else this.entries.delete(key);
+  }
+}
 
 export interface MetadataReply {
   status: number;
@@ -25,7 +59,7 @@ export interface MachineKey {
   name: string;
 }
 
-export async function handleMetadataRequest(req: IncomingMessage, app: AppServices, key: MachineKey): Promise<MetadataReply> {
+export async function handleMetadataRequest(req: IncomingMessage, app: AppServices, snapshots: MachineSnapshots, key: MachineKey): Promise<MetadataReply> {
   if (req.headers["x-forwarded-for"] !== undefined) {
     throw invalid("Requests carrying an X-Forwarded-For header are refused: the metadata endpoint serves only this machine.");
   }
@@ -33,19 +67,19 @@ export async function handleMetadataRequest(req: IncomingMessage, app: AppServic
   const params = new Map<string, string>();
   for (const [k, v] of url.searchParams) params.set(k.toLowerCase(), v);
   const path = url.pathname.replace(/\/+$/, "").toLowerCase();
-  const machine = await app.store.machines.get(key.subscriptionId, key.resourceGroup, key.name);
+  const { machine, principal } = await snapshots.get(app, key);
   if (!machine) throw new OAuthError(404, "not_found", "This machine no longer exists.");
 
-  if (path === "/msi/token") return appServiceToken(req, params, app, machine);
+  if (path === "/msi/token") return appServiceToken(req, params, app, machine, principal);
   if (req.method !== "GET") throw new OAuthError(405, "invalid_request", "Only GET is supported.");
   if (req.headers.metadata !== "true") throw invalid("Required metadata header not specified");
   const apiVersion = params.get("api-version");
   if (!apiVersion) throw invalid("Bad request. api-version was not specified in the request. For more information refer to aka.ms/azureimds");
   if (!IMDS_API_VERSIONS.test(apiVersion)) throw invalid("Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds");
   if (path === "/metadata/identity/oauth2/token") {
-    const principal = await selectIdentity(app, machine, params.get("client_id"), params.get("object_id") ?? params.get("principal_id"), params.get("msi_res_id") ?? params.get("mi_res_id"));
-    const token = await tokenFor(app, principal, required(params, "resource"));
-    return { status: 200, body: tokenJson(token, principal, true) };
+    const identity = selectIdentity(machine, principal, params.get("client_id"), params.get("object_id") ?? params.get("principal_id"), params.get("msi_res_id") ?? params.get("mi_res_id"));
+    const token = await tokenFor(app, identity, required(params, "resource"));
+    return { status: 200, body: tokenJson(token, identity, true) };
   }
   if (path === "/metadata/instance" || path === "/metadata/instance/compute") {
     const compute = instanceCompute(machine, app);
@@ -54,7 +88,13 @@ export async function handleMetadataRequest(req: IncomingMessage, app: AppServic
   throw new OAuthError(404, "not_found", `The resource '${url.pathname}' was not found on the metadata endpoint.`);
 }
 
-async function appServiceToken(req: IncomingMessage, params: Map<string, string>, app: AppServices, machine: MachineRecord): Promise<MetadataReply> {
+async function appServiceToken(
+  req: IncomingMessage,
+  params: Map<string, string>,
+  app: AppServices,
+  machine: MachineRecord,
+  principal: PrincipalRecord | null,
+): Promise<MetadataReply> {
   const presented = req.headers["x-identity-header"];
   if (typeof presented !== "string" || !(await app.machines.identityHeaderMatches(machine, presented))) {
     throw new OAuthError(401, "unauthorized_client", "The X-IDENTITY-HEADER header is missing or does not match this machine's identity header.");
@@ -63,9 +103,9 @@ async function appServiceToken(req: IncomingMessage, params: Map<string, string>
   if (apiVersion !== "2019-08-01") {
     throw new OAuthError(400, "invalid_request", `The HTTP resource that matches the request URI does not support the API version '${apiVersion ?? ""}'.`);
   }
-  const principal = await selectIdentity(app, machine, params.get("client_id"), params.get("principal_id") ?? params.get("object_id"), params.get("mi_res_id") ?? params.get("msi_res_id"));
-  const token = await tokenFor(app, principal, required(params, "resource"));
-  return { status: 200, body: tokenJson(token, principal, false) };
+  const identity = selectIdentity(machine, principal, params.get("client_id"), params.get("principal_id") ?? params.get("object_id"), params.get("mi_res_id") ?? params.get("msi_res_id"));
+  const token = await tokenFor(app, identity, required(params, "resource"));
+  return { status: 200, body: tokenJson(token, identity, false) };
 }
 
 function required(params: Map<string, string>, name: string): string {
@@ -75,8 +115,7 @@ function required(params: Map<string, string>, name: string): string {
 }
 
 /** The machine's identity, if the caller's selector (if any) names it. User-assigned identities are not offered. */
-async function selectIdentity(app: AppServices, machine: MachineRecord, clientId?: string, objectId?: string, resourceId?: string): Promise<PrincipalRecord> {
-  const principal = await app.machines.identity(machine);
+function selectIdentity(machine: MachineRecord, principal: PrincipalRecord | null, clientId?: string, objectId?: string, resourceId?: string): PrincipalRecord {
   if (!principal) throw invalid("Identity not found");
   const matches =
     (clientId === undefined || clientId.toLowerCase() === principal.appId) &&
@@ -92,7 +131,8 @@ async function tokenFor(app: AppServices, principal: PrincipalRecord, resource: 
   const now = Math.floor(Date.now() / 1000);
   const cached = tokenCache.get(key);
   if (cached && cached.expiresOn - now > REFRESH_MARGIN_SECONDS) return cached;
-  const resources = new Set([...app.endpoints.audiences.vault, ...app.endpoints.audiences.management, ...app.endpoints.audiences.graph]);
+  let resources = resourceSets.get(app);
+  if (!resources) resourceSets.set(app, (resources = knownResources(app.endpoints)));
   if (!resources.has(normalized)) {
     throw new OAuthError(
       400,

@@ -7,29 +7,20 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OAuthError } from "../../domain/errors.js";
 import type { MetadataHost } from "../../domain/machines.js";
-import type { MachineRecord } from "../../storage/types.js";
+import { StoreError, type MachineRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
-import { handleMetadataRequest } from "./handlers.js";
+import { handleMetadataRequest, MachineSnapshots } from "./handlers.js";
 
 export const METADATA_BIND_ADDRESS = "127.0.0.1";
 
 export class MetadataServers implements MetadataHost {
   private readonly servers = new Map<string, http.Server>();
+  readonly snapshots = new MachineSnapshots();
 
   constructor(private readonly app: () => AppServices) {}
 
   async bind(machine: MachineRecord, preferredPort: number): Promise<number> {
-    await this.unbind(machine.id);
-    const server = http.createServer((req, res) => {
-      handleMetadataRequest(req, this.app(), { subscriptionId: machine.subscriptionId, resourceGroup: machine.resourceGroup, name: machine.name }).then(
-        (reply) => send(res, reply.status, reply.body, reply.headers),
-        (error: unknown) => {
-          const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
-          send(res, failure.status, { error: failure.error, error_description: failure.description });
-        },
-      );
-    });
-    server.keepAliveTimeout = 5000;
+    const server = await this.create(machine);
     const port = await listen(server, preferredPort).catch((error: NodeJS.ErrnoException) => {
       // The remembered port was taken while we were down: take any free one; the caller records it.
       if (preferredPort !== 0 && error.code === "EADDRINUSE") return listen(server, 0);
@@ -37,6 +28,33 @@ export class MetadataServers implements MetadataHost {
     });
     this.servers.set(machine.id, server);
     return port;
+  }
+
+  /** Binds on `port` or fails (EADDRINUSE when another node on this host serves the machine already). */
+  async bindExactly(machine: MachineRecord, port: number): Promise<void> {
+    const server = await this.create(machine);
+    await listen(server, port);
+    this.servers.set(machine.id, server);
+  }
+
+  private async create(machine: MachineRecord): Promise<http.Server> {
+    await this.unbind(machine.id);
+    const server = http.createServer((req, res) => {
+      handleMetadataRequest(req, this.app(), this.snapshots, { subscriptionId: machine.subscriptionId, resourceGroup: machine.resourceGroup, name: machine.name }).then(
+        (reply) => send(res, reply.status, reply.body, reply.headers),
+        (error: unknown) => {
+          // Storage down: 503 with Retry-After, which the Azure SDKs' managed identity credentials retry.
+          if (error instanceof StoreError && error.kind === "unavailable") {
+            send(res, 503, { error: "temporarily_unavailable", error_description: "The service is temporarily unavailable. Retry the request later." }, { "retry-after": "1" });
+            return;
+          }
+          const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
+          send(res, failure.status, { error: failure.error, error_description: failure.description });
+        },
+      );
+    });
+    server.keepAliveTimeout = 5000;
+    return server;
   }
 
   async unbind(machineId: string): Promise<void> {

@@ -35,6 +35,7 @@ const UNAVAILABLE_MESSAGES = [
   /connection error/i,
   /server closed the connection unexpectedly/i,
   /not queryable/i,
+  /query read timeout/i, // query_timeout: the server stopped answering on an open connection
 ];
 
 export function isUnavailable(error: unknown): boolean {

@@ -76,6 +76,14 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX secret_versions_by_name ON secret_versions (vault_id, name_key, seq);
   `,
+  // 2: role assignments (RBAC).
+  `
+  CREATE TABLE role_assignments (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */

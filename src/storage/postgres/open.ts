@@ -8,6 +8,7 @@ import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { PgDataKeys, PgGroups, PgMachines, PgPrincipals, PgSettings, PgVaults } from "./records.js";
 import { PgSecrets } from "./secrets.js";
+import { PgRoleAssignments } from "./role-assignments.js";
 
 export interface PostgresStoreOptions {
   /** Schema for all tables; created when missing and put on every pooled connection's search_path. */
@@ -24,8 +25,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   const config: pg.PoolConfig = {
     connectionString: url,
-    // Fail over to StoreError("unavailable") instead of waiting forever on a black-holed host or a drained pool.
-    connectionTimeoutMillis: 10_000,
+    // Fail over to StoreError("unavailable") instead of waiting forever on a black-holed host or a drained pool:
+    // the request answers 503 + Retry-After quickly and the Azure SDKs retry, rather than the client timing out.
+    connectionTimeoutMillis: 2_000,
+    // A connection whose server vanished without a FIN would hang a query until TCP gives up (minutes).
+    query_timeout: 15_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "kluis",
@@ -56,6 +60,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     vaults: new PgVaults(db),
     machines: new PgMachines(db),
     secrets: new PgSecrets(db),
+    roleAssignments: new PgRoleAssignments(db),
     close: () => (closed ??= pool.end()),
   };
 }

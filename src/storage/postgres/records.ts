@@ -160,6 +160,26 @@ export class PgVaults implements VaultStore {
   async delete(id: string) {
     await this.db.query("DELETE FROM vaults WHERE id = $1", [id]);
   }
+  async listDeleted(subscriptionId: string) {
+    const rows = await this.db.rows<DocRow>("SELECT doc FROM vaults WHERE subscription_id = $1 AND deleted_at IS NOT NULL ORDER BY name_key", [subscriptionId]);
+    return rows.map((row) => JSON.parse(row.doc) as VaultRecord);
+  }
+  async getDeletedByName(name: string) {
+    return parse<VaultRecord>(await this.db.one<DocRow>("SELECT doc FROM vaults WHERE name_key = $1 AND deleted_at IS NOT NULL", [name.toLowerCase()]));
+  }
+  /**
+   * The vault row goes first, under its row lock: a concurrent recover (an UPDATE of that row) either commits before
+   * us, and then nothing matches, or waits and then updates nothing. Secrets are removed only once the row is gone.
+   */
+  async purgeDeleted(id: string) {
+    return this.db.tx(async (client) => {
+      const removed = await client.query("DELETE FROM vaults WHERE id = $1 AND deleted_at IS NOT NULL", [id]);
+      if ((removed.rowCount ?? 0) === 0) return false;
+      await client.query("DELETE FROM secret_versions WHERE vault_id = $1", [id]);
+      await client.query("DELETE FROM secrets WHERE vault_id = $1", [id]);
+      return true;
+    });
+  }
 }
 
 interface MachineRow {

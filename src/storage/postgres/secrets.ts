@@ -119,6 +119,47 @@ export class PgSecrets implements SecretStore {
     }, "secret version exists");
   }
 
+  /**
+   * The placeholder `secrets` row is inserted first with ON CONFLICT DO NOTHING: an existing name (live or deleted)
+   * returns no row and means conflict; a concurrent putVersion or restore of the same name waits on our uncommitted
+   * row, then sees it. Versions are inserted in order, so their seqs keep the backup's order.
+   */
+  async restore(versions: SecretVersionRecord[]): Promise<void> {
+    const last = versions[versions.length - 1];
+    if (!last) return;
+    const key = last.name.toLowerCase();
+    await this.db.tx(async (client) => {
+      const claimed = await client.query(
+        "INSERT INTO secrets (vault_id, name_key, latest_seq, latest_version) VALUES ($1, $2, 0, '') ON CONFLICT (vault_id, name_key) DO NOTHING",
+        [last.vaultId, key],
+      );
+      if ((claimed.rowCount ?? 0) === 0) throw new StoreError("conflict", "secret exists");
+      let seq = "0";
+      for (const record of versions) {
+        const { rows } = await client.query<{ seq: string }>(
+          `INSERT INTO secret_versions (vault_id, name_key, version, name, value, content_type, tags, enabled, nbf, exp, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
+          [
+            record.vaultId,
+            key,
+            record.version,
+            record.name,
+            record.sealedValue,
+            record.contentType,
+            record.tags === null ? null : JSON.stringify(record.tags),
+            record.attributes.enabled,
+            record.attributes.nbf,
+            record.attributes.exp,
+            record.createdAt,
+            record.updatedAt,
+          ],
+        );
+        seq = rows[0]!.seq;
+      }
+      await client.query("UPDATE secrets SET latest_seq = $3, latest_version = $4 WHERE vault_id = $1 AND name_key = $2", [last.vaultId, key, seq, last.version]);
+    }, "secret version exists");
+  }
+
   async getLatest(vaultId: string, name: string) {
     const row = await this.db.one<VersionRow>(
       `SELECT ${V} FROM ${LATEST_JOIN} WHERE s.vault_id = $1 AND s.name_key = $2 AND s.deleted_at IS NULL`,
