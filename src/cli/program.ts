@@ -8,6 +8,7 @@ import { registerAccountCommands } from "./commands/account.js";
 import { registerAdCommands } from "./commands/ad.js";
 import { registerGroupCommands } from "./commands/group.js";
 import { registerKeyvaultCommands } from "./commands/keyvault.js";
+import { registerRoleCommands } from "./commands/role.js";
 import { registerSecretCommands } from "./commands/secret.js";
 import { registerServerCommand } from "./commands/server.js";
 import { registerVmCommands } from "./commands/vm.js";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerGroupCommands(program);
   registerSecretCommands(registerKeyvaultCommands(program));
   registerAdCommands(program);
+  registerRoleCommands(program);
   registerVmCommands(program);
   return program;
 }

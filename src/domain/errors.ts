@@ -15,6 +15,10 @@ export type ErrorCode =
   | "SubscriptionNotFound"
   | "MethodNotAllowed"
   | "Conflict"
+  /** ARM: the name is held by a soft-deleted vault that must be recovered or purged first. */
+  | "ConflictError"
+  /** ARM: an operation the resource's state forbids, e.g. purging a purge-protected deleted vault. */
+  | "InvalidOperation"
   | "VaultNameNotValid"
   | "VaultAlreadyExists"
   | "InvalidResourceGroup"
@@ -27,6 +31,12 @@ export type ErrorCode =
   | "InvalidAuthenticationTokenAudience"
   | "ExpiredAuthenticationToken"
   | "AuthorizationFailed"
+  | "RoleAssignmentExists"
+  | "RoleAssignmentNotFound"
+  | "RoleAssignmentUpdateNotPermitted"
+  | "RoleDefinitionDoesNotExist"
+  | "InvalidRoleAssignmentId"
+  | "PrincipalNotFound"
   | "RequestTooLarge"
   | "ServiceUnavailable"
   | "InternalError";

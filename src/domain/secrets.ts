@@ -65,17 +65,14 @@ export class SecretService {
     return { record, value: input.value };
   }
 
-  /** Reads a value: the version must exist, be enabled and be inside its nbf/exp window, as Azure enforces. */
+  /**
+   * Reads a value: the version must exist and be enabled. nbf/exp are deliberately not enforced: Azure documents
+   * that a secret's get "will work for not-yet-valid and expired secrets, outside the nbf / exp window" (for tests
+   * and for recovery), and its service answers 200 there (Azure/AzureKeyVault#19). Only keys enforce them.
+   */
   async get(vault: VaultRecord, name: string, version?: string): Promise<OpenedSecret> {
     const record = await this.find(vault, name, version);
     if (!record.attributes.enabled) throw new DomainError("Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled");
-    const now = nowSeconds();
-    if (record.attributes.nbf !== null && now < record.attributes.nbf) {
-      throw new DomainError("Forbidden", "Operation get is not allowed on a secret that is not yet valid.", "SecretNotYetValid");
-    }
-    if (record.attributes.exp !== null && now >= record.attributes.exp) {
-      throw new DomainError("Forbidden", "Operation get is not allowed on an expired secret.", "SecretExpired");
-    }
     const value = await this.keyring.openString(record.sealedValue, sealContext(vault.id, record.name, record.version));
     return { record, value };
   }

@@ -3,7 +3,7 @@
  * Errors from any step are rendered once, in the surface's wire style.
  */
 import type { ServerResponse } from "node:http";
-import { authorizeData, authorizeManagement } from "../domain/authz.js";
+import type { Authorizer, AuthzTarget } from "../domain/authz.js";
 import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
@@ -15,6 +15,8 @@ export interface Surface<S> {
   readonly name: string;
   readonly router: Router<S>;
   readonly services: S;
+  /** Decides whether the principal may run the route on its target (domain/authz.ts). */
+  readonly authorizer: Authorizer;
   /** Runs before routing (vault lookup, the bearer challenge); may answer on its own by returning a reply. */
   prepare?(ctx: RequestContext): Promise<Reply | undefined>;
   /** Turns the request's credentials into a principal; throws DomainError("Unauthorized") when it can't. */
@@ -53,9 +55,16 @@ async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply
   if (route.permission.kind !== "public") ctx.principal = await surface.authenticate(ctx);
   surface.validate?.(ctx, route);
   const permission = route.permission;
-  if (permission.kind === "management") authorizeManagement(ctx.principal!, permission.action, ctx.path);
-  if (permission.kind === "data") authorizeData(ctx.principal!, ctx.scope.vault as VaultRecord, permission.collection, permission.action);
+  if (permission.kind === "management" || permission.kind === "data") {
+    await surface.authorizer.authorize(ctx.principal!, permission, targetOf(ctx, route));
+  }
   return route.handler(ctx, surface.services);
+}
+
+/** What the request touches: ARM paths are resource ids; a vault object is named by the route's `{name}`. */
+function targetOf<S>(ctx: RequestContext, route: Route<S>): AuthzTarget {
+  if (route.permission.kind !== "data") return { plane: "management", path: ctx.path };
+  return { plane: "data", vault: ctx.scope.vault as VaultRecord, operation: route.operation, objectName: ctx.params.name };
 }
 
 export function sendReply(res: ServerResponse, ctx: RequestContext, reply: Reply): void {

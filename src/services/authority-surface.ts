@@ -11,6 +11,8 @@ import type { RequestContext, Route } from "../http/types.js";
 import type { AppServices } from "./app-services.js";
 import { graphRoutes } from "./graph/routes.js";
 import { identityRoutes } from "./identity/routes.js";
+import { deletedVaultRoutes } from "./management/deleted-vault-routes.js";
+import { authorizationRoutes } from "./authorization/routes.js";
 import { machineRoutes } from "./management/machine-routes.js";
 import { managementRoutes } from "./management/routes.js";
 
@@ -50,8 +52,9 @@ const miscRoutes: Route<AppServices>[] = [
 export function authoritySurface(app: AppServices): Surface<AppServices> {
   return {
     name: "authority",
-    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...machineRoutes, ...graphRoutes]),
+    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...machineRoutes, ...authorizationRoutes, ...graphRoutes]),
     services: app,
+    authorizer: app.authorizer,
     authenticate: (ctx) => authenticate(ctx, app),
     validate(ctx) {
       if (ctx.path.toLowerCase().startsWith("/subscriptions") && !ctx.query.get("api-version")) {

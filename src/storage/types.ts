@@ -121,6 +121,15 @@ export interface VaultStore {
   insert(record: VaultRecord): Promise<void>;
   update(record: VaultRecord): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Soft-deleted vaults of the subscription, ordered by lower-cased name. */
+  listDeleted(subscriptionId: string): Promise<VaultRecord[]>;
+  /** The soft-deleted vault of this name (case-insensitively), or null. */
+  getDeletedByName(name: string): Promise<VaultRecord | null>;
+  /**
+   * Removes a soft-deleted vault together with everything stored under its id (secrets, all versions), in one
+   * transaction; false (and nothing removed) when no deleted vault has that id, e.g. it was recovered meanwhile.
+   */
+  purgeDeleted(id: string): Promise<boolean>;
 }
 
 export interface MachineRecord {
@@ -198,6 +207,36 @@ export interface SecretStore {
   purge(vaultId: string, name: string): Promise<boolean>;
   /** Purges every deleted secret whose scheduled purge time has passed; returns how many. */
   purgeExpired(now: number): Promise<number>;
+  /**
+   * Restores a secret from a backup: inserts `versions` (all of one name, oldest first) atomically, the last one
+   * becoming the latest, keeping their version ids and timestamps. Throws StoreError("conflict") when the name
+   * exists in the vault, live or deleted; nothing is written then.
+   */
+  restore(versions: SecretVersionRecord[]): Promise<void>;
+}
+
+export interface RoleAssignmentRecord {
+  /** The assignment's name: a GUID, lower-case. */
+  id: string;
+  /** The ARM resource id the assignment applies to (and below), e.g. /subscriptions/{s}/resourceGroups/{rg}. */
+  scope: string;
+  /** Full role-definition id: /subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}. */
+  roleDefinitionId: string;
+  principalId: string;
+  principalType: string;
+  description: string | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+export interface RoleAssignmentStore {
+  get(id: string): Promise<RoleAssignmentRecord | null>;
+  /** Every assignment, in creation order (the set is small: the authorizer caches all of it). */
+  list(): Promise<RoleAssignmentRecord[]>;
+  /** Throws StoreError("conflict") when the id is taken. */
+  insert(record: RoleAssignmentRecord): Promise<void>;
+  /** Returns false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 export interface Store {
@@ -208,5 +247,6 @@ export interface Store {
   vaults: VaultStore;
   machines: MachineStore;
   secrets: SecretStore;
+  roleAssignments: RoleAssignmentStore;
   close(): Promise<void>;
 }

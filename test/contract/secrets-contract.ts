@@ -278,5 +278,51 @@ export function registerSecretContract(test: ContractIt): void {
       const all = await collect((after) => store.secrets.listLatest(VAULT, after, 6));
       assert.deepEqual(all.items, records);
     });
+
+    test("restore inserts every version in order, keeping ids and timestamps; the last is the latest", async (store) => {
+      const versions = [0, 1, 2].map((i) =>
+        secret(VAULT, "Restored", { createdAt: T0 + i * 10, updatedAt: T0 + i * 10 + 5, tags: i === 1 ? null : { i: String(i) }, attributes: { enabled: i !== 0, nbf: null, exp: i === 2 ? T0 * 2 : null } }),
+      );
+      await store.secrets.restore(versions);
+      assert.deepEqual(await store.secrets.getLatest(VAULT, "restored"), versions[2]);
+      assert.deepEqual((await collect((after) => store.secrets.listVersions(VAULT, "RESTORED", after, 2))).items, versions);
+      for (const v of versions) assert.deepEqual(await store.secrets.getVersion(VAULT, "restored", v.version), v);
+      assert.deepEqual((await store.secrets.listLatest(VAULT, null, 10)).items, [versions[2]]);
+      const next = secret(VAULT, "restored", { createdAt: T0 + 100, updatedAt: T0 + 100 });
+      await store.secrets.putVersion(next);
+      assert.deepEqual(await store.secrets.getLatest(VAULT, "restored"), next);
+      await store.secrets.restore([]);
+    });
+
+    test("restore of a name that exists, live or deleted (any case) → StoreError conflict, nothing written", async (store) => {
+      const [live] = await putNames(store, ["live-one"]);
+      const [gone] = await putNames(store, ["gone-one"]);
+      await store.secrets.markDeleted(VAULT, "gone-one", T0, T0 + 1000);
+      const attempt = secret(VAULT, "LIVE-ONE");
+      await rejectsWith(store.secrets.restore([attempt]), "conflict");
+      assert.equal(await store.secrets.getVersion(VAULT, "live-one", attempt.version), null);
+      assert.deepEqual(await store.secrets.getLatest(VAULT, "live-one"), live);
+      const again = [secret(VAULT, "Gone-One"), secret(VAULT, "Gone-One")];
+      await rejectsWith(store.secrets.restore(again), "conflict");
+      assert.deepEqual((await store.secrets.getDeleted(VAULT, "gone-one"))?.latest, gone);
+      await store.secrets.restore([secret("vault-2", "live-one")]);
+      assert.notEqual(await store.secrets.getLatest("vault-2", "live-one"), null);
+    });
+
+    test("restore with a repeated version id → conflict, nothing written", async (store) => {
+      const v = secret(VAULT, "twice");
+      await rejectsWith(store.secrets.restore([v, { ...v, createdAt: T0 + 1 }]), "conflict");
+      assert.equal(await store.secrets.getLatest(VAULT, "twice"), null);
+      await store.secrets.putVersion(secret(VAULT, "twice"));
+    });
+
+    test("concurrent restores of one name: exactly one lands", async (store) => {
+      const attempts = Array.from({ length: 8 }, () => [secret(VAULT, "race"), secret(VAULT, "race")]);
+      const results = await Promise.allSettled(attempts.map((versions) => store.secrets.restore(versions)));
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+      for (const r of results) if (r.status === "rejected") assert.equal((r.reason as { kind?: string }).kind, "conflict");
+      const winner = attempts[results.findIndex((r) => r.status === "fulfilled")]!;
+      assert.deepEqual((await store.secrets.listVersions(VAULT, "race", null, 10)).items, winner);
+    });
   });
 }

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Store } from "../../src/storage/types.js";
+import { registerDeletedVaultContract } from "./deleted-vaults-contract.js";
 import { registerSecretContract } from "./secrets-contract.js";
+import { registerRoleAssignmentContract } from "./role-assignments-contract.js";
 import { group, machine, principal, rejectsWith, T0, vault, type ContractIt } from "./fixtures.js";
 
 export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
@@ -243,5 +245,7 @@ export function runStoreContract(name: string, open: OpenStore, options: Contrac
     });
 
     registerSecretContract(test);
+    registerRoleAssignmentContract(test);
+    registerDeletedVaultContract(test);
   });
 }

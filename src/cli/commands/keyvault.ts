@@ -1,5 +1,6 @@
 /**
- * `kluis keyvault create | show | list | delete | set-policy | delete-policy` — the Microsoft.KeyVault
+ * `kluis keyvault create | show | list | delete | set-policy | delete-policy` (and list-deleted | recover | purge,
+ * in keyvault-deleted.ts) — the Microsoft.KeyVault
  * management plane. Like az, `create` grants the creator every permission (unless --no-self-perms or RBAC),
  * and a vault can be named without its resource group: it is then found among the subscription's vaults.
  */
@@ -10,6 +11,8 @@ import { CliError, UsageError } from "../errors.js";
 import { API_VERSIONS, type Session } from "../session.js";
 import { getGroup } from "./group.js";
 import { resolveServicePrincipal } from "./ad.js";
+import { registerKeyvaultUpdate } from "./keyvault-update.js";
+import { registerDeletedVaultCommands } from "./keyvault-deleted.js";
 
 export interface AccessPolicy {
   tenantId: string;
@@ -38,7 +41,7 @@ export function resourceGroupOf(id: string): string | undefined {
 }
 
 /** The vault's ARM path: straight from `--resource-group`, else by finding the name among the subscription's vaults. */
-async function locateVault(session: Session, name: string, group: string | undefined): Promise<string> {
+export async function locateVault(session: Session, name: string, group: string | undefined): Promise<string> {
   if (group !== undefined) return vaultPath(session, group, name);
   const vaults = await session.armList<Vault>(`${subscriptionPath(session)}/providers/Microsoft.KeyVault/vaults`, API_VERSIONS.keyVault);
   const found = vaults.find((vault) => vault.name.toLowerCase() === name.toLowerCase());
@@ -228,5 +231,7 @@ export function registerKeyvaultCommands(program: Command): Command {
     (options, context) => deletePolicy(context.session(), options),
   );
 
+  registerDeletedVaultCommands(keyvault);
+  registerKeyvaultUpdate(keyvault);
   return keyvault;
 }

@@ -3,6 +3,7 @@ import { DomainError } from "../../domain/errors.js";
 import { assertVaultName } from "../../domain/names.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
+import { putVault } from "./deleted-vault-routes.js";
 import { groupJson, vaultJson } from "./wire.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
@@ -155,7 +156,8 @@ export const managementRoutes: Route<AppServices>[] = [
         if (error instanceof DomainError) return { status: 200, body: { nameAvailable: false, reason: "AccountNameInvalid", message: error.message } };
         throw error;
       }
-      const taken = (await app.store.vaults.getByName(name)) !== null;
+      // A soft-deleted vault keeps its name until purged.
+      const taken = (await app.store.vaults.getByName(name)) !== null || (await app.deletedVaults.holdsName(name));
       return { status: 200, body: taken ? { nameAvailable: false, reason: "AlreadyExists", message: `The vault name '${name}' is already in use.` } : { nameAvailable: true } };
     },
   },
@@ -174,11 +176,8 @@ export const managementRoutes: Route<AppServices>[] = [
     path: VAULT,
     operation: "CreateOrUpdateVault",
     permission: manage("Microsoft.KeyVault/vaults/write"),
-    handler: async (ctx, app) => {
-      const group = await groupOf(ctx, app);
-      const { vault, created } = await app.vaults.put(app.tenant.subscriptionId, group, ctx.params.vaultName!, await body(ctx), ctx.principal!.objectId);
-      return { status: created ? 201 : 200, body: vaultJson(vault, app.endpoints.vaultUri(vault.name)) };
-    },
+    // Creates, updates, or (createMode "recover") recovers a deleted vault: see deleted-vault-routes.ts.
+    handler: (ctx, app) => putVault(ctx, app),
   },
   {
     method: "PATCH",

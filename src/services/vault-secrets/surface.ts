@@ -11,6 +11,7 @@ import { Router } from "../../http/router.js";
 import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
+import { secretBackupRoutes } from "./backup-routes.js";
 import { secretRoutes } from "./routes.js";
 
 const STABLE_API_VERSIONS = new Set(["2015-06-01", "2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"]);
@@ -21,8 +22,9 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
   return {
     name: "vault",
-    router: new Router(secretRoutes),
+    router: new Router([...secretRoutes, ...secretBackupRoutes]),
     services: app,
+    authorizer: app.authorizer,
     async prepare(ctx) {
       const name = ctx.hostname.slice(0, -suffix.length);
       const vault = name.includes(".") ? null : await app.vaults.byName(name);

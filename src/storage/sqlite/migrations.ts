@@ -63,6 +63,10 @@ export const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE INDEX secret_versions_by_name ON secret_versions (vault_id, name_key, seq);
   `,
+  // 2: role assignments (RBAC).
+  `
+  CREATE TABLE role_assignments (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL) STRICT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

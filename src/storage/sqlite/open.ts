@@ -6,6 +6,7 @@ import type { Store } from "../types.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
 import { SqliteSecrets } from "./secrets.js";
+import { SqliteRoleAssignments } from "./role-assignments.js";
 
 export function openSqliteStore(file: string): Store {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -24,6 +25,7 @@ export function openSqliteStore(file: string): Store {
     vaults: new SqliteVaults(db),
     machines: new SqliteMachines(db),
     secrets: new SqliteSecrets(db),
+    roleAssignments: new SqliteRoleAssignments(db),
     close: async () => {
       db.close();
     },

@@ -148,7 +148,23 @@ export class SqliteVaults implements VaultStore {
   private readonly add;
   private readonly change;
   private readonly remove;
+  private readonly deletedBySubscription;
+  private readonly deletedByName;
+  private readonly purgeTx;
   constructor(db: Database.Database) {
+    this.deletedBySubscription = db.prepare<[string], { doc: string }>(
+      "SELECT doc FROM vaults WHERE subscription_id = ? AND deleted_at IS NOT NULL ORDER BY name_key",
+    );
+    this.deletedByName = db.prepare<[string], { doc: string }>("SELECT doc FROM vaults WHERE name_key = ? AND deleted_at IS NOT NULL");
+    const dropVault = db.prepare("DELETE FROM vaults WHERE id = ? AND deleted_at IS NOT NULL");
+    const dropVersions = db.prepare("DELETE FROM secret_versions WHERE vault_id = ?");
+    const dropSecrets = db.prepare("DELETE FROM secrets WHERE vault_id = ?");
+    this.purgeTx = db.transaction((id: string): boolean => {
+      if (dropVault.run(id).changes === 0) return false;
+      dropVersions.run(id);
+      dropSecrets.run(id);
+      return true;
+    });
     this.byName = db.prepare<[string], { doc: string }>("SELECT doc FROM vaults WHERE name_key = ? AND deleted_at IS NULL");
     this.bySubscription = db.prepare<[string], { doc: string }>(
       "SELECT doc FROM vaults WHERE subscription_id = ? AND deleted_at IS NULL ORDER BY name_key",
@@ -177,6 +193,16 @@ export class SqliteVaults implements VaultStore {
   }
   async delete(id: string) {
     this.remove.run(id);
+  }
+  async listDeleted(subscriptionId: string) {
+    return this.deletedBySubscription.all(subscriptionId).map((row) => JSON.parse(row.doc) as VaultRecord);
+  }
+  async getDeletedByName(name: string) {
+    const row = this.deletedByName.get(name.toLowerCase());
+    return row ? (JSON.parse(row.doc) as VaultRecord) : null;
+  }
+  async purgeDeleted(id: string) {
+    return this.purgeTx.immediate(id);
   }
 }
 

@@ -62,6 +62,7 @@ export class SqliteSecrets implements SecretStore {
   private readonly expired;
   private readonly putTx;
   private readonly purgeTx;
+  private readonly restoreTx;
 
   constructor(db: Database.Database) {
     this.state = db.prepare<[string, string], { deleted_at: number | null }>("SELECT deleted_at FROM secrets WHERE vault_id = ? AND name_key = ?");
@@ -117,6 +118,15 @@ export class SqliteSecrets implements SecretStore {
       this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
       this.upsertLatest.run(record.vaultId, key, record.version);
     });
+    this.restoreTx = db.transaction((versions: SecretVersionRecord[]) => {
+      const last = versions[versions.length - 1]!;
+      const key = last.name.toLowerCase();
+      if (this.state.get(last.vaultId, key)) throw new StoreError("conflict", "secret exists");
+      for (const record of versions) {
+        this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
+      }
+      this.upsertLatest.run(last.vaultId, key, last.version);
+    });
     this.purgeTx = db.transaction((vaultId: string, key: string): boolean => {
       const removed = this.dropSecret.run(vaultId, key).changes > 0;
       if (removed) this.dropVersions.run(vaultId, key);
@@ -127,6 +137,18 @@ export class SqliteSecrets implements SecretStore {
   async putVersion(record: SecretVersionRecord): Promise<void> {
     try {
       this.putTx.immediate(record);
+    } catch (error) {
+      if (error instanceof Error && "code" in error && String(error.code).startsWith("SQLITE_CONSTRAINT")) {
+        throw new StoreError("conflict", "version exists");
+      }
+      throw error;
+    }
+  }
+
+  async restore(versions: SecretVersionRecord[]): Promise<void> {
+    if (versions.length === 0) return;
+    try {
+      this.restoreTx.immediate(versions);
     } catch (error) {
       if (error instanceof Error && "code" in error && String(error.code).startsWith("SQLITE_CONSTRAINT")) {
         throw new StoreError("conflict", "version exists");

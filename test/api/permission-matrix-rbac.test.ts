@@ -1,0 +1,124 @@
+/**
+ * Permission matrix, RBAC vaults (enableRbacAuthorization): every secrets data-plane operation under Key Vault
+ * Secrets Officer, Secrets User, Key Vault Reader and no role; a refusal is 403 Forbidden / ForbiddenByRbac with
+ * Azure's message and changes nothing. A secret-scope assignment grants that secret only.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { arm, claims, token } from "../harness/clients.js";
+import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
+import { startServer, type KluisServer } from "../harness/server.js";
+import { Kv, nameFor, SECRET_OPERATIONS } from "./permission-matrix-ops.js";
+
+const VAULT = "rbac-matrix-kv";
+const GROUP = "rg-rbac-matrix";
+const S = "Microsoft.KeyVault/vaults/secrets";
+const ROLES = {
+  officer: { id: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", grants: (_action: string) => true },
+  user: { id: "4633458b-17de-408a-b874-0445c86b69e6", grants: (a: string) => a === `${S}/getSecret/action` || a === `${S}/readMetadata/action` },
+  reader: { id: "21090545-7ca7-4776-b22c-e363652d74d2", grants: (a: string) => a === `${S}/readMetadata/action` },
+  none: { id: null, grants: (_action: string) => false },
+} as const;
+type RoleKey = keyof typeof ROLES;
+
+describe("permission matrix: RBAC", () => {
+  let server: KluisServer;
+  let management: string;
+  let vaultId: string;
+  let kv: Kv;
+  const principals = {} as Record<RoleKey | "scoped", CreatedPrincipal & { token: string }>;
+
+  async function assign(scope: string, roleId: string, principalId: string): Promise<void> {
+    const definition = `/subscriptions/${server.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+    const reply = await arm(server, management, "PUT", `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: definition, principalId, principalType: "ServicePrincipal" },
+    });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+  }
+
+  before(async () => {
+    server = await startServer();
+    management = await token(server, "https://management.azure.com");
+    const graph = await token(server, "https://graph.microsoft.com");
+    const vaultResource = `https://vault.localhost:${server.port}`;
+    const rg = `/subscriptions/${server.subscriptionId}/resourceGroups/${GROUP}`;
+    assert.equal((await arm(server, management, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" })).status, 201);
+    vaultId = `${rg}/providers/Microsoft.KeyVault/vaults/${VAULT}`;
+    const created = await arm(server, management, "PUT", `${vaultId}?api-version=2023-07-01`, {
+      location: "westus",
+      properties: { tenantId: server.tenantId, sku: { family: "A", name: "standard" }, accessPolicies: [], enableRbacAuthorization: true },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // The tenant admin has no data access under RBAC until it is assigned a role, as in Azure.
+    await assign(vaultId, ROLES.officer.id, String(claims(management).oid));
+    kv = new Kv(server, VAULT, await token(server, vaultResource));
+    for (const key of ["officer", "user", "reader", "none", "scoped"] as const) {
+      const p = await createPrincipal(server, graph, `rbac-${key}`);
+      principals[key] = { ...p, token: await tokenFor(server, vaultResource, p) };
+      const role = key === "scoped" ? null : ROLES[key].id;
+      if (role) await assign(vaultId, role, p.objectId);
+    }
+  });
+  after(() => server.stop());
+
+  for (const op of SECRET_OPERATIONS) {
+    it(`${op.label}: needs ${op.dataAction}`, async () => {
+      const name = nameFor("rbac", op);
+      const request = await op.prepare(kv, name);
+      const order = (Object.keys(ROLES) as RoleKey[]).sort((a, b) => Number(ROLES[a].grants(op.dataAction)) - Number(ROLES[b].grants(op.dataAction)));
+      for (const role of order) {
+        const caller = principals[role];
+        if (ROLES[role].grants(op.dataAction)) {
+          const allowed = await kv.call(request, caller.token);
+          assert.equal(allowed.status, op.okStatus, `${role}: ${allowed.text}`);
+          continue;
+        }
+        const before = await kv.snapshot(name);
+        const refused = await kv.call(request, caller.token);
+        assertAzureError(refused, 403, "Forbidden", "Caller is not authorized to perform action on resource.", "ForbiddenByRbac");
+        const message = String(refused.body.error.message);
+        const resource = (request.path.startsWith("/secrets/restore") || request.path === "/secrets" || request.path === "/deletedsecrets" ? vaultId : `${vaultId}/secrets/${name}`).toLowerCase();
+        assert.ok(message.includes(`Action: '${op.dataAction}'\r\n`), message);
+        assert.ok(message.includes(`Resource: '${resource}'\r\n`), message);
+        assert.ok(message.includes(`Caller: appid=${caller.appId};oid=${caller.objectId};iss=`), message);
+        assert.ok(message.includes("DecisionReason: 'DeniedWithNoValidRBAC' \r\n"), message);
+        assert.ok(message.endsWith(`Vault: ${VAULT};location=westus\r\n`), message);
+        assert.deepEqual(await kv.snapshot(name), before, `${role}: a refused ${op.label} changed the vault`);
+      }
+    });
+  }
+
+  it("a secret-scope assignment grants that secret only", async () => {
+    await kv.ok({ method: "PUT", path: "/secrets/scoped-a", body: { value: "a" } });
+    await kv.ok({ method: "PUT", path: "/secrets/scoped-b", body: { value: "b" } });
+    const caller = principals.scoped;
+    assert.equal((await kv.call({ method: "GET", path: "/secrets/scoped-a" }, caller.token)).status, 403);
+    await assign(`${vaultId}/secrets/scoped-a`, ROLES.user.id, caller.objectId);
+    const got = await kv.call({ method: "GET", path: "/secrets/scoped-a" }, caller.token);
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.body.value, "a");
+    assertAzureError(await kv.call({ method: "GET", path: "/secrets/scoped-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "GET", path: "/secrets" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "PUT", path: "/secrets/scoped-a", body: { value: "x" } }, caller.token), 403, "Forbidden", `Action: '${S}/setSecret/action'`, "ForbiddenByRbac");
+  });
+
+  it("access policies are ignored on an RBAC vault, and removing an assignment takes effect at once", async () => {
+    const caller = principals.none;
+    const policy = await arm(server, management, "PUT", `${vaultId}/accessPolicies/add?api-version=2023-07-01`, {
+      properties: { accessPolicies: [{ tenantId: server.tenantId, objectId: caller.objectId, permissions: { secrets: ["all"] } }] },
+    });
+    assert.equal(policy.status, 200, JSON.stringify(policy.body));
+    await kv.ok({ method: "PUT", path: "/secrets/policy-ignored", body: { value: "p" } });
+    assertAzureError(await kv.call({ method: "GET", path: "/secrets/policy-ignored" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+
+    const name = randomUUID();
+    const definition = `/subscriptions/${server.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.user.id}`;
+    const assignment = `${vaultId}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=2022-04-01`;
+    const put = await arm(server, management, "PUT", assignment, { properties: { roleDefinitionId: definition, principalId: caller.objectId } });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    assert.equal((await kv.call({ method: "GET", path: "/secrets/policy-ignored" }, caller.token)).status, 200);
+    assert.equal((await arm(server, management, "DELETE", assignment)).status, 200);
+    assert.equal((await kv.call({ method: "GET", path: "/secrets/policy-ignored" }, caller.token)).status, 403);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Permission matrix, access-policy vaults: every secrets data-plane operation once with a policy granting exactly
+ * its permission (allowed) and once with a policy granting every other permission (403 ForbiddenByPolicy, and
+ * the vault unchanged). The RBAC half is in permission-matrix-rbac.test.ts.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { arm, claims, createVault, token } from "../harness/clients.js";
+import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
+import { startServer, type KluisServer } from "../harness/server.js";
+import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS } from "./permission-matrix-ops.js";
+
+const VAULT = "policy-matrix-kv";
+const GROUP = "rg-policy-matrix";
+
+describe("permission matrix: access policies", () => {
+  let server: KluisServer;
+  let management: string;
+  let adminOid: string;
+  let kv: Kv;
+  let granted: CreatedPrincipal;
+  let others: CreatedPrincipal;
+  let grantedToken: string;
+  let othersToken: string;
+
+  async function setPolicies(grant: string[], rest: string[]): Promise<void> {
+    const path = `/subscriptions/${server.subscriptionId}/resourceGroups/${GROUP}/providers/Microsoft.KeyVault/vaults/${VAULT}/accessPolicies/replace?api-version=2023-07-01`;
+    const entry = (objectId: string, secrets: string[]) => ({ tenantId: server.tenantId, objectId, permissions: { secrets } });
+    const reply = await arm(server, management, "PUT", path, {
+      properties: { accessPolicies: [entry(adminOid, ["all"]), entry(granted.objectId, grant), entry(others.objectId, rest)] },
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+  }
+
+  before(async () => {
+    server = await startServer();
+    management = await token(server, "https://management.azure.com");
+    adminOid = String(claims(management).oid);
+    const graph = await token(server, "https://graph.microsoft.com");
+    await createVault(server, management, GROUP, VAULT, [adminOid]);
+    kv = new Kv(server, VAULT, await token(server, `https://vault.localhost:${server.port}`));
+    granted = await createPrincipal(server, graph, "granted");
+    others = await createPrincipal(server, graph, "others");
+    grantedToken = await tokenFor(server, `https://vault.localhost:${server.port}`, granted);
+    othersToken = await tokenFor(server, `https://vault.localhost:${server.port}`, others);
+  });
+  after(() => server.stop());
+
+  for (const op of SECRET_OPERATIONS) {
+    it(`${op.label}: needs secrets/${op.policy}; every other permission is refused and changes nothing`, async () => {
+      const name = nameFor("ap", op);
+      await setPolicies([op.policy], SECRET_POLICY_PERMISSIONS.filter((p) => p !== op.policy));
+      const request = await op.prepare(kv, name);
+
+      const before = await kv.snapshot(name);
+      const refused = await kv.call(request, othersToken);
+      assertAzureError(refused, 403, "Forbidden", `does not have secrets ${op.policy} permission on key vault '${VAULT};location=westus'`, "ForbiddenByPolicy");
+      assert.ok(refused.text.includes(`oid=${others.objectId}`), refused.text);
+      assert.deepEqual(await kv.snapshot(name), before, "a refused request changed the vault");
+
+      const allowed = await kv.call(request, grantedToken);
+      assert.equal(allowed.status, op.okStatus, allowed.text);
+    });
+  }
+
+  it("a principal without any policy is refused everything", async () => {
+    await setPolicies([], []);
+    for (const op of SECRET_OPERATIONS) {
+      const name = nameFor("none", op);
+      const request = await op.prepare(kv, name);
+      const before = await kv.snapshot(name);
+      assertAzureError(await kv.call(request, grantedToken), 403, "Forbidden", `secrets ${op.policy} permission`, "ForbiddenByPolicy");
+      assert.deepEqual(await kv.snapshot(name), before, `${op.label}: a refused request changed the vault`);
+    }
+  });
+});
