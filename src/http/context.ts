@@ -54,6 +54,7 @@ function parseHostname(host: string): string {
 }
 
 function normalizePath(rawPath: string): string {
+  if (!rawPath.includes("%")) return rawPath.length > 1 && rawPath.endsWith("/") ? rawPath.slice(0, -1) : rawPath || "/";
   const segments = rawPath.split("/").map((s) => {
     try {
       return decodeURIComponent(s);

@@ -69,11 +69,11 @@ function targetOf<S>(ctx: RequestContext, route: Route<S>): AuthzTarget {
 
 export function sendReply(res: ServerResponse, ctx: RequestContext, reply: Reply): void {
   const headers: Record<string, string | number> = { "x-ms-request-id": ctx.requestId, ...reply.headers };
-  let payload: string | undefined;
+  let payload: Buffer | undefined;
   if (reply.body !== undefined && reply.status !== 204 && ctx.method !== "HEAD") {
-    payload = JSON.stringify(reply.body);
+    payload = Buffer.from(JSON.stringify(reply.body), "utf8");
     headers["content-type"] ??= "application/json; charset=utf-8";
-    headers["content-length"] = Buffer.byteLength(payload);
+    headers["content-length"] = payload.length;
   } else {
     headers["content-length"] = 0;
   }

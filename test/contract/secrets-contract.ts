@@ -48,6 +48,31 @@ export function registerSecretContract(test: ContractIt): void {
       assert.equal(await store.secrets.getVersion("vault-2", "my-secret", v1.version), null);
     });
 
+    test("every write shows in the next read of the latest version (no stale read caches)", async (store) => {
+      const v1 = secret(VAULT, "cached");
+      await store.secrets.putVersion(v1);
+      assert.deepEqual(await store.secrets.getLatest(VAULT, "cached"), v1);
+      const v2 = secret(VAULT, "cached", { createdAt: T0 + 1, updatedAt: T0 + 1 });
+      await store.secrets.putVersion(v2);
+      assert.equal((await store.secrets.getLatest(VAULT, "CACHED"))?.version, v2.version, "put");
+      await store.secrets.updateVersion({ ...v2, contentType: "changed", updatedAt: T0 + 2 });
+      assert.equal((await store.secrets.getLatest(VAULT, "cached"))?.contentType, "changed", "update");
+      await store.secrets.markDeleted(VAULT, "cached", T0 + 3, T0 + 100);
+      assert.equal(await store.secrets.getLatest(VAULT, "cached"), null, "delete");
+      await store.secrets.recover(VAULT, "cached");
+      assert.equal((await store.secrets.getLatest(VAULT, "cached"))?.version, v2.version, "recover");
+      await store.secrets.markDeleted(VAULT, "cached", T0 + 3, T0 + 100);
+      await store.secrets.purge(VAULT, "cached");
+      assert.equal(await store.secrets.getLatest(VAULT, "cached"), null, "purge");
+      const restored = secret(VAULT, "cached", { createdAt: T0 + 5, updatedAt: T0 + 5 });
+      await store.secrets.restore([restored]);
+      assert.equal((await store.secrets.getLatest(VAULT, "cached"))?.version, restored.version, "restore");
+      await store.secrets.markDeleted(VAULT, "cached", T0 + 6, T0 + 7);
+      await store.secrets.purgeExpired(T0 + 8);
+      await store.secrets.restore([secret(VAULT, "cached", { createdAt: T0 + 9, updatedAt: T0 + 9 })]);
+      assert.equal((await store.secrets.getLatest(VAULT, "cached"))?.createdAt, T0 + 9, "purge by retention, then restore");
+    });
+
     test("sealed value, tags, content type and attributes round-trip", async (store) => {
       const full = secret(VAULT, "full", {
         sealedValue: Buffer.from([0, 0, 255, 10, 13, 0]),

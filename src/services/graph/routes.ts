@@ -1,6 +1,7 @@
 /** A Microsoft Graph subset for service principals: what `create-for-rbac` and `--spn` lookups need. */
 import { X509Certificate } from "node:crypto";
 import { DomainError } from "../../domain/errors.js";
+import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { PrincipalRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
@@ -30,11 +31,7 @@ function servicePrincipalJson(p: PrincipalRecord) {
   };
 }
 
-async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const parsed = (await ctx.json()) ?? {};
-  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new DomainError("BadRequest", "The request body must be a JSON object.");
-  return parsed as Record<string, unknown>;
-}
+const body = (ctx: RequestContext) => readJsonObject(ctx, "graph");
 
 /** Supports the filters az sends: appId eq '…' and servicePrincipalNames/any(c:c eq '…'). */
 function filterPrincipals(all: PrincipalRecord[], filter: string | undefined): PrincipalRecord[] {

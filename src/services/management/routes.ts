@@ -1,6 +1,7 @@
 /** ARM routes for subscriptions, resource groups and vaults. Machines are in machine-routes.ts. */
 import { DomainError } from "../../domain/errors.js";
 import { assertVaultName } from "../../domain/names.js";
+import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
 import { putVault } from "./deleted-vault-routes.js";
@@ -36,20 +37,8 @@ function subscriptionJson(app: AppServices) {
 }
 
 /** ARM's request body: a JSON object; anything else (malformed JSON included) is InvalidRequestContent, as ARM answers. */
-export async function armBody(ctx: RequestContext): Promise<Record<string, unknown>> {
-  let parsed: unknown;
-  try {
-    parsed = await ctx.json();
-  } catch (error) {
-    if (error instanceof DomainError && error.code === "BadParameter") {
-      throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body is not valid JSON.");
-    }
-    throw error;
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body must be a JSON object.");
-  }
-  return parsed as Record<string, unknown>;
+export function armBody(ctx: RequestContext): Promise<Record<string, unknown>> {
+  return readJsonObject(ctx, "arm");
 }
 
 const body = armBody;

@@ -1,23 +1,13 @@
 /** The Key Vault secrets API as data: each route names its operation and the access-policy permission it needs. */
-import { DomainError } from "../../domain/errors.js";
+import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Reply, Route } from "../../http/types.js";
-import type { VaultRecord } from "../../storage/types.js";
+import { vaultOf } from "./vault-context.js";
 import type { AppServices } from "../app-services.js";
 import { deletedSecretBundle, deletedSecretItem, nextLink, pageRequest, secretBundle, secretItem } from "./wire.js";
 
 const secrets = (action: string) => ({ kind: "data", collection: "secrets", action }) as const;
 
-function vaultOf(ctx: RequestContext): { vault: VaultRecord; uri: string; apiVersion: string } {
-  return { vault: ctx.scope.vault as VaultRecord, uri: ctx.scope.vaultUri as string, apiVersion: ctx.scope.apiVersion as string };
-}
-
-async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const parsed = await ctx.json();
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new DomainError("BadParameter", "The request body must be a JSON object.");
-  }
-  return parsed as Record<string, unknown>;
-}
+const body = (ctx: RequestContext) => readJsonObject(ctx, "keyvault");
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 

@@ -33,7 +33,9 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
       }
       ctx.scope.vault = vault;
       ctx.scope.vaultUri = app.endpoints.vaultUri(vault.name);
-      if (!bearerToken(ctx)) throw new DomainError("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
+      const token = bearerToken(ctx);
+      if (!token) throw new DomainError("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.");
+      ctx.scope.bearer = token;
       return undefined;
     },
     authenticate: (ctx) => authenticate(ctx, app),
@@ -65,7 +67,7 @@ function bearerToken(ctx: RequestContext): string | undefined {
 }
 
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
-  const token = bearerToken(ctx)!;
+  const token = ctx.scope.bearer as string;
   let principal: Principal;
   try {
     principal = await app.authority.authenticate(token, app.endpoints.audiences.vault);

@@ -101,20 +101,7 @@ export class PgSecrets implements SecretStore {
          )
          UPDATE secrets s SET latest_seq = v.seq, latest_version = $3
          FROM v WHERE s.vault_id = $1 AND s.name_key = $2 AND s.latest_seq < v.seq`,
-        [
-          record.vaultId,
-          key,
-          record.version,
-          record.name,
-          record.sealedValue,
-          record.contentType,
-          record.tags === null ? null : JSON.stringify(record.tags),
-          record.attributes.enabled,
-          record.attributes.nbf,
-          record.attributes.exp,
-          record.createdAt,
-          record.updatedAt,
-        ],
+        insertValues(record, key),
       );
     }, "secret version exists");
   }
@@ -139,20 +126,7 @@ export class PgSecrets implements SecretStore {
         const { rows } = await client.query<{ seq: string }>(
           `INSERT INTO secret_versions (vault_id, name_key, version, name, value, content_type, tags, enabled, nbf, exp, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
-          [
-            record.vaultId,
-            key,
-            record.version,
-            record.name,
-            record.sealedValue,
-            record.contentType,
-            record.tags === null ? null : JSON.stringify(record.tags),
-            record.attributes.enabled,
-            record.attributes.nbf,
-            record.attributes.exp,
-            record.createdAt,
-            record.updatedAt,
-          ],
+          insertValues(record, key),
         );
         seq = rows[0]!.seq;
       }
@@ -273,4 +247,22 @@ async function purgeOne(client: Queryable, vaultId: string, key: string): Promis
   if ((removed.rowCount ?? 0) === 0) return false;
   await client.query("DELETE FROM secret_versions WHERE vault_id = $1 AND name_key = $2", [vaultId, key]);
   return true;
+}
+
+/** Parameters $1…$12 of the secret_versions INSERT, shared by putVersion and restore. */
+function insertValues(record: SecretVersionRecord, key: string): unknown[] {
+  return [
+    record.vaultId,
+    key,
+    record.version,
+    record.name,
+    record.sealedValue,
+    record.contentType,
+    record.tags === null ? null : JSON.stringify(record.tags),
+    record.attributes.enabled,
+    record.attributes.nbf,
+    record.attributes.exp,
+    record.createdAt,
+    record.updatedAt,
+  ];
 }

@@ -17,14 +17,18 @@ export function openSqliteStore(file: string): Store {
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   migrate(db);
+  // Large enough to keep the indexes of 100,000 secrets hot (negative = KiB); reads stay index lookups in memory.
+  db.pragma("cache_size = -65536");
+  const secrets = new SqliteSecrets(db);
   return {
     settings: new SqliteSettings(db),
     dataKeys: new SqliteDataKeys(db),
     principals: new SqlitePrincipals(db),
     groups: new SqliteGroups(db),
-    vaults: new SqliteVaults(db),
+    // Purging a vault removes its secrets; the secret store's read cache must forget them too.
+    vaults: new SqliteVaults(db, () => secrets.forgetCached()),
     machines: new SqliteMachines(db),
-    secrets: new SqliteSecrets(db),
+    secrets,
     roleAssignments: new SqliteRoleAssignments(db),
     close: async () => {
       db.close();

@@ -151,7 +151,10 @@ export class SqliteVaults implements VaultStore {
   private readonly deletedBySubscription;
   private readonly deletedByName;
   private readonly purgeTx;
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly onPurge: () => void = () => undefined,
+  ) {
     this.deletedBySubscription = db.prepare<[string], { doc: string }>(
       "SELECT doc FROM vaults WHERE subscription_id = ? AND deleted_at IS NOT NULL ORDER BY name_key",
     );
@@ -202,7 +205,9 @@ export class SqliteVaults implements VaultStore {
     return row ? (JSON.parse(row.doc) as VaultRecord) : null;
   }
   async purgeDeleted(id: string) {
-    return this.purgeTx.immediate(id);
+    const purged = this.purgeTx.immediate(id);
+    if (purged) this.onPurge();
+    return purged;
   }
 }
 

@@ -4,6 +4,8 @@
  * stays valid however the set changes between pages.
  */
 import type Database from "better-sqlite3";
+import { GroupCommit } from "./group-commit.js";
+import { LatestCache } from "./latest-cache.js";
 import { StoreError, type DeletedSecretRecord, type SecretPage, type SecretStore, type SecretVersionRecord } from "../types.js";
 
 interface VersionRow {
@@ -61,6 +63,8 @@ export class SqliteSecrets implements SecretStore {
   private readonly dropSecret;
   private readonly expired;
   private readonly putTx;
+  private readonly puts: GroupCommit<SecretVersionRecord>;
+  private readonly latestCache = new LatestCache();
   private readonly purgeTx;
   private readonly restoreTx;
 
@@ -113,6 +117,7 @@ export class SqliteSecrets implements SecretStore {
 
     this.putTx = db.transaction((record: SecretVersionRecord) => {
       const key = record.name.toLowerCase();
+      this.latestCache.drop(record.vaultId, key);
       const existing = this.state.get(record.vaultId, key);
       if (existing && existing.deleted_at !== null) throw new StoreError("conflict", "secret is deleted but recoverable");
       this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
@@ -121,13 +126,16 @@ export class SqliteSecrets implements SecretStore {
     this.restoreTx = db.transaction((versions: SecretVersionRecord[]) => {
       const last = versions[versions.length - 1]!;
       const key = last.name.toLowerCase();
+      this.latestCache.drop(last.vaultId, key);
       if (this.state.get(last.vaultId, key)) throw new StoreError("conflict", "secret exists");
       for (const record of versions) {
         this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
       }
       this.upsertLatest.run(last.vaultId, key, last.version);
     });
+    this.puts = new GroupCommit(db, this.putTx);
     this.purgeTx = db.transaction((vaultId: string, key: string): boolean => {
+      this.latestCache.drop(vaultId, key);
       const removed = this.dropSecret.run(vaultId, key).changes > 0;
       if (removed) this.dropVersions.run(vaultId, key);
       return removed;
@@ -136,7 +144,7 @@ export class SqliteSecrets implements SecretStore {
 
   async putVersion(record: SecretVersionRecord): Promise<void> {
     try {
-      this.putTx.immediate(record);
+      await this.puts.submit(record);
     } catch (error) {
       if (error instanceof Error && "code" in error && String(error.code).startsWith("SQLITE_CONSTRAINT")) {
         throw new StoreError("conflict", "version exists");
@@ -158,8 +166,14 @@ export class SqliteSecrets implements SecretStore {
   }
 
   async getLatest(vaultId: string, name: string) {
-    const row = this.latest.get(vaultId, name.toLowerCase());
-    return row ? toRecord(row) : null;
+    const nameKey = name.toLowerCase();
+    const key = LatestCache.key(vaultId, nameKey);
+    const cached = this.latestCache.get(key);
+    if (cached !== undefined) return cached;
+    const row = this.latest.get(vaultId, nameKey);
+    const record = row ? toRecord(row) : null;
+    this.latestCache.set(key, record);
+    return record;
   }
 
   async getVersion(vaultId: string, name: string, version: string) {
@@ -182,10 +196,12 @@ export class SqliteSecrets implements SecretStore {
   }
 
   async updateVersion(record: SecretVersionRecord): Promise<void> {
+    this.latestCache.drop(record.vaultId, record.name.toLowerCase());
     this.changeVersion.run({ ...versionParams(record), name_key: record.name.toLowerCase() });
   }
 
   async markDeleted(vaultId: string, name: string, deletedAt: number, scheduledPurgeAt: number): Promise<boolean> {
+    this.latestCache.drop(vaultId, name.toLowerCase());
     return this.setDeleted.run(deletedAt, scheduledPurgeAt, vaultId, name.toLowerCase()).changes > 0;
   }
 
@@ -202,11 +218,17 @@ export class SqliteSecrets implements SecretStore {
   }
 
   async recover(vaultId: string, name: string): Promise<boolean> {
+    this.latestCache.drop(vaultId, name.toLowerCase());
     return this.undelete.run(vaultId, name.toLowerCase()).changes > 0;
   }
 
   async purge(vaultId: string, name: string): Promise<boolean> {
     return this.purgeTx.immediate(vaultId, name.toLowerCase());
+  }
+
+  /** Drops every cached latest version (after writes that bypass this store, such as purging a whole vault). */
+  forgetCached(): void {
+    this.latestCache.clear();
   }
 
   async purgeExpired(now: number): Promise<number> {
