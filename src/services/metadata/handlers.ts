@@ -63,10 +63,13 @@ export async function handleMetadataRequest(req: IncomingMessage, app: AppServic
   if (req.headers["x-forwarded-for"] !== undefined) {
     throw invalid("Requests carrying an X-Forwarded-For header are refused: the metadata endpoint serves only this machine.");
   }
-  const url = new URL(req.url ?? "/", "http://metadata.local");
+  // Split by hand rather than through `new URL`: this runs for every token a fleet asks for.
+  const rawUrl = req.url ?? "/";
+  const q = rawUrl.indexOf("?");
+  const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const params = new Map<string, string>();
-  for (const [k, v] of url.searchParams) params.set(k.toLowerCase(), v);
-  const path = url.pathname.replace(/\/+$/, "").toLowerCase();
+  if (q !== -1) for (const [k, v] of new URLSearchParams(rawUrl.slice(q + 1))) params.set(k.toLowerCase(), v);
+  const path = pathname.replace(/\/+$/, "").toLowerCase();
   const { machine, principal } = await snapshots.get(app, key);
   if (!machine) throw new OAuthError(404, "not_found", "This machine no longer exists.");
 
@@ -85,7 +88,7 @@ export async function handleMetadataRequest(req: IncomingMessage, app: AppServic
     const compute = instanceCompute(machine, app);
     return { status: 200, body: path === "/metadata/instance" ? { compute, network: instanceNetwork() } : compute };
   }
-  throw new OAuthError(404, "not_found", `The resource '${url.pathname}' was not found on the metadata endpoint.`);
+  throw new OAuthError(404, "not_found", `The resource '${pathname}' was not found on the metadata endpoint.`);
 }
 
 async function appServiceToken(
