@@ -1,7 +1,6 @@
 /** Child-process plumbing: spawn, wait for a line or a health check, read resident memory, stop. */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,16 +50,8 @@ export function rssMb(pid: number | undefined): number {
   return kb ? Number(kb[1]) / 1024 : NaN;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One implementation of "a free loopback port" for tests and benchmarks alike.
+export { freePort } from "../../test/harness/server.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
