@@ -90,15 +90,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const started = process.hrtime.bigint();
     const ctx = createContext(req);
     const surface: Surface<AppServices> = ctx.hostname.endsWith(vaultSuffix) ? vault : authorityHost;
-    void runPipeline(surface, ctx).then((reply) => {
-      sendReply(res, ctx, reply);
-      if (config.accessLog) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        process.stdout.write(
-          `${JSON.stringify({ t: new Date().toISOString(), rid: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, op: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 })}\n`,
-        );
-      }
-    });
+    runPipeline(surface, ctx)
+      .then((reply) => {
+        sendReply(res, ctx, reply);
+        if (config.accessLog) {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          process.stdout.write(
+            `${JSON.stringify({ t: new Date().toISOString(), rid: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, op: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 })}\n`,
+          );
+        }
+      })
+      // The pipeline itself never rejects; this catches a failure to write the reply (e.g. the client went away),
+      // which must cost that one connection, not the process.
+      .catch((error: unknown) => {
+        console.error(JSON.stringify({ level: "error", rid: ctx.requestId, error: error instanceof Error ? error.message : "reply failed" }));
+        res.destroy();
+      });
   };
 
   const servers = await Promise.all(config.hosts.map((host) => listenHttps(host, config.port, tls, handler)));

@@ -51,7 +51,7 @@ export class MetadataServers implements MetadataHost {
           const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
           send(res, failure.status, { error: failure.error, error_description: failure.description });
         },
-      );
+      ).catch(() => res.destroy()); // a reply that can't be written costs its connection, never the process
     });
     server.keepAliveTimeout = 5000;
     return server;
