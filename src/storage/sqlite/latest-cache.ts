@@ -6,7 +6,7 @@
  */
 import type { SecretVersionRecord } from "../types.js";
 
-export const LATEST_CACHE_ENTRIES = 20_000;
+export const LATEST_CACHE_ENTRIES = 10_000;
 
 export class LatestCache {
   private readonly entries = new Map<string, SecretVersionRecord | null>();

@@ -67,6 +67,15 @@ export const MIGRATIONS: string[] = [
   `
   CREATE TABLE role_assignments (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL) STRICT;
   `,
+  // 3: the latest version by rowid, so reading a secret is a primary-key lookup plus a rowid fetch instead of a
+  // second walk of the (vault, name, version) text index.
+  `
+  ALTER TABLE secrets ADD COLUMN latest_seq INTEGER;
+  UPDATE secrets SET latest_seq = (
+    SELECT v.seq FROM secret_versions v
+    WHERE v.vault_id = secrets.vault_id AND v.name_key = secrets.name_key AND v.version = secrets.latest_version
+  );
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

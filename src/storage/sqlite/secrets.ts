@@ -44,7 +44,7 @@ function toRecord(row: VersionRow): SecretVersionRecord {
 }
 
 const V = "v.seq, v.vault_id, v.version, v.name, v.value, v.content_type, v.tags, v.enabled, v.nbf, v.exp, v.created_at, v.updated_at";
-const LATEST_JOIN = "secrets s JOIN secret_versions v ON v.vault_id = s.vault_id AND v.name_key = s.name_key AND v.version = s.latest_version";
+const LATEST_JOIN = "secrets s JOIN secret_versions v ON v.seq = s.latest_seq";
 
 export class SqliteSecrets implements SecretStore {
   private readonly state;
@@ -75,8 +75,8 @@ export class SqliteSecrets implements SecretStore {
        VALUES (@vault_id, @name_key, @version, @name, @value, @content_type, @tags, @enabled, @nbf, @exp, @created_at, @updated_at)`,
     );
     this.upsertLatest = db.prepare(
-      `INSERT INTO secrets (vault_id, name_key, latest_version) VALUES (?, ?, ?)
-       ON CONFLICT (vault_id, name_key) DO UPDATE SET latest_version = excluded.latest_version`,
+      `INSERT INTO secrets (vault_id, name_key, latest_version, latest_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (vault_id, name_key) DO UPDATE SET latest_version = excluded.latest_version, latest_seq = excluded.latest_seq`,
     );
     this.latest = db.prepare<[string, string], VersionRow>(
       `SELECT ${V} FROM ${LATEST_JOIN} WHERE s.vault_id = ? AND s.name_key = ? AND s.deleted_at IS NULL`,
@@ -120,18 +120,19 @@ export class SqliteSecrets implements SecretStore {
       this.latestCache.drop(record.vaultId, key);
       const existing = this.state.get(record.vaultId, key);
       if (existing && existing.deleted_at !== null) throw new StoreError("conflict", "secret is deleted but recoverable");
-      this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
-      this.upsertLatest.run(record.vaultId, key, record.version);
+      const { lastInsertRowid } = this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
+      this.upsertLatest.run(record.vaultId, key, record.version, lastInsertRowid);
     });
     this.restoreTx = db.transaction((versions: SecretVersionRecord[]) => {
       const last = versions[versions.length - 1]!;
       const key = last.name.toLowerCase();
       this.latestCache.drop(last.vaultId, key);
       if (this.state.get(last.vaultId, key)) throw new StoreError("conflict", "secret exists");
+      let seq: number | bigint = 0;
       for (const record of versions) {
-        this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt });
+        seq = this.insertVersion.run({ ...versionParams(record), name_key: key, value: record.sealedValue, created_at: record.createdAt }).lastInsertRowid;
       }
-      this.upsertLatest.run(last.vaultId, key, last.version);
+      this.upsertLatest.run(last.vaultId, key, last.version, seq);
     });
     this.puts = new GroupCommit(db, this.putTx);
     this.purgeTx = db.transaction((vaultId: string, key: string): boolean => {

@@ -1,0 +1,33 @@
+/** Migrations upgrade a database that holds data, not just an empty one. */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { MIGRATIONS } from "./migrations.js";
+import { openSqliteStore } from "./open.js";
+
+test("migration 3 points existing secrets at their latest version by seq", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kluis-migrate-")), "kluis.db");
+  const db = new Database(file);
+  for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);
+  db.pragma("user_version = 2");
+  const insert = db.prepare(
+    `INSERT INTO secret_versions (vault_id, name_key, version, name, value, enabled, created_at, updated_at)
+     VALUES ('v1', 'app', ?, 'App', ?, 1, 1, 1)`,
+  );
+  insert.run("a".repeat(32), Buffer.from("old"));
+  insert.run("b".repeat(32), Buffer.from("new"));
+  db.prepare("INSERT INTO secrets (vault_id, name_key, latest_version) VALUES ('v1', 'app', ?)").run("b".repeat(32));
+  db.close();
+
+  const store = openSqliteStore(file);
+  try {
+    const latest = await store.secrets.getLatest("v1", "APP");
+    assert.equal(latest?.version, "b".repeat(32));
+    assert.equal(latest?.sealedValue.toString(), "new");
+  } finally {
+    await store.close();
+  }
+});
