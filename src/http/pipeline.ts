@@ -69,11 +69,12 @@ function targetOf<S>(ctx: RequestContext, route: Route<S>): AuthzTarget {
 
 export function sendReply(res: ServerResponse, ctx: RequestContext, reply: Reply): void {
   const headers: Record<string, string | number> = { "x-ms-request-id": ctx.requestId, ...reply.headers };
-  let payload: Buffer | undefined;
+  // A string body goes out in one write with the headers; a Buffer would take a separate writev chunk.
+  let payload: string | undefined;
   if (reply.body !== undefined && reply.status !== 204 && ctx.method !== "HEAD") {
-    payload = Buffer.from(JSON.stringify(reply.body), "utf8");
+    payload = JSON.stringify(reply.body);
     headers["content-type"] ??= "application/json; charset=utf-8";
-    headers["content-length"] = payload.length;
+    headers["content-length"] = Buffer.byteLength(payload, "utf8");
   } else {
     headers["content-length"] = 0;
   }
