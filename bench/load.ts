@@ -30,3 +30,34 @@ export function load(spec: Omit<LoadSpec, "durationSec"> & { durationSec?: numbe
     });
   });
 }
+
+type PointSpec = Omit<LoadSpec, "durationSec"> & { durationSec?: number };
+
+/**
+ * Loads two targets in interleaved slices, A B B A, so that a burst of noise on this shared machine lands on both
+ * about equally and the ratio between them holds. Each side gets the full duration in total. Throughput and p50
+ * are the means of the slices; p99 is the worst slice's, so a noisy slice is never hidden.
+ */
+export async function loadPair(a: PointSpec, b: PointSpec): Promise<{ a: LoadResult; b: LoadResult }> {
+  const half = (spec: PointSpec, warm: boolean) => load({ ...spec, durationSec: (spec.durationSec ?? DURATION_SEC) / 2, warmupSec: warm ? WARMUP_SEC : 0 });
+  const a1 = await half(a, true);
+  const b1 = await half(b, true);
+  const b2 = await half(b, false);
+  const a2 = await half(a, false);
+  return { a: combine(a1, a2), b: combine(b1, b2) };
+}
+
+function combine(x: LoadResult, y: LoadResult): LoadResult {
+  const mean = (f: (r: LoadResult) => number) => (f(x) + f(y)) / 2;
+  return {
+    rps: mean((r) => r.rps),
+    p50: mean((r) => r.p50),
+    p90: mean((r) => r.p90),
+    p99: Math.max(x.p99, y.p99),
+    mean: mean((r) => r.mean),
+    ok: x.ok + y.ok,
+    non2xx: x.non2xx + y.non2xx,
+    errors: x.errors + y.errors,
+    seconds: x.seconds + y.seconds,
+  };
+}

@@ -7,7 +7,7 @@
  */
 import { createMachines, VAULT_RESOURCE, type Kluis } from "./kluis.js";
 import { Client, pool } from "./lib/http.js";
-import { load } from "./load.js";
+import { loadPair } from "./load.js";
 import { startBaseline } from "./lib/proc.js";
 import { rps, type Row } from "./report.js";
 
@@ -46,8 +46,10 @@ export async function benchMetadata(k: Kluis): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     const headers = { metadata: "true" };
-    const cached = await load({ url: cachedUrl, connections: CONNECTIONS, headers });
-    const base = await load({ url: `http://127.0.0.1:${bare.port}${IMDS_PATH}x`, connections: CONNECTIONS, headers });
+    const { a: cached, b: base } = await loadPair(
+      { url: cachedUrl, connections: CONNECTIONS, headers },
+      { url: `http://127.0.0.1:${bare.port}${IMDS_PATH}x`, connections: CONNECTIONS, headers },
+    );
     const ratio = cached.rps / base.rps;
     rows.push({
       section: "2",

@@ -1,11 +1,11 @@
 /**
  * 1. Secret read: GET of a 1 KB secret over HTTPS with a valid bearer token, against a bare node:https server with
- * the same certificate and key answering a static body of the same size. The two are loaded alternately at each
- * connection count so both see the same machine noise.
+ * the same certificate and key answering a static body of the same size. The two are loaded in interleaved slices
+ * (A B B A) at each connection count so both see the same machine noise.
  */
 import path from "node:path";
 import { API, adminToken, createVault, putSecrets, VAULT_RESOURCE, type Kluis } from "./kluis.js";
-import { load } from "./load.js";
+import { loadPair } from "./load.js";
 import { startBaseline } from "./lib/proc.js";
 import { rps, type Row } from "./report.js";
 
@@ -38,8 +38,10 @@ export async function benchReads(k: Kluis, setup: ReadSetup, connections = [1, 1
   try {
     for (const c of connections) {
       const spec = { connections: c, headers: { authorization: `Bearer ${setup.bearer}` } };
-      const kluis = await load({ ...spec, url: `${k.vaultUrl(READ_VAULT)}/secrets/s1?${API}` });
-      const base = await load({ ...spec, url: `https://${READ_VAULT}.vault.localhost:${bare.port}/secrets/s1?${API}` });
+      const { a: kluis, b: base } = await loadPair(
+        { ...spec, url: `${k.vaultUrl(READ_VAULT)}/secrets/s1?${API}` },
+        { ...spec, url: `https://${READ_VAULT}.vault.localhost:${bare.port}/secrets/s1?${API}` },
+      );
       const ratio = kluis.rps / base.rps;
       const row: Row = {
         section: "1",
