@@ -1,17 +1,17 @@
-/** Remembers client-assertion ids until they expire, so a captured assertion can't be replayed. */
+/**
+ * Refuses a client assertion whose id was seen before, until it expires. The ids live in storage, so the refusal
+ * holds across restarts and on every node of a deployment.
+ */
+import type { ReplayStore } from "../storage/types.js";
 import { OAuthError } from "./errors.js";
 
 export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
+  constructor(private readonly store: ReplayStore) {}
 
-  check(clientId: string, jti: string | undefined, exp: number, now = Math.floor(Date.now() / 1000)): void {
+  async check(clientId: string, jti: string | undefined, exp: number, now = Math.floor(Date.now() / 1000)): Promise<void> {
     if (jti === undefined) return;
-    for (const [key, expiry] of this.seen) {
-      if (expiry > now) break; // insertion order roughly follows expiry; stop at the first live entry
-      this.seen.delete(key);
+    if (!(await this.store.claim(`assertion:${clientId}:${jti}`, exp, now))) {
+      throw new OAuthError(401, "invalid_client", "The client assertion was already used.");
     }
-    const key = `${clientId}:${jti}`;
-    if (this.seen.has(key)) throw new OAuthError(401, "invalid_client", "The client assertion was already used.");
-    this.seen.set(key, exp);
   }
 }

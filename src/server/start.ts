@@ -71,7 +71,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
-    replayGuard: new ReplayGuard(),
+    replayGuard: new ReplayGuard(store.replays),
     ...authorizationServices(store, directory, tenant, changes),
   };
   const metadata = new MetadataServers(() => app);

@@ -239,6 +239,12 @@ export interface RoleAssignmentStore {
   delete(id: string): Promise<boolean>;
 }
 
+/** One-time identifiers (client-assertion `jti`s): shared by every node, so a replay is refused everywhere. */
+export interface ReplayStore {
+  /** Records `key` until `expiresAt` (Unix seconds); false when it is already recorded and not yet expired. */
+  claim(key: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
 export interface Store {
   settings: SettingsStore;
   dataKeys: DataKeyStore;
@@ -248,5 +254,6 @@ export interface Store {
   machines: MachineStore;
   secrets: SecretStore;
   roleAssignments: RoleAssignmentStore;
+  replays: ReplayStore;
   close(): Promise<void>;
 }

@@ -131,6 +131,15 @@ describe("client certificate credentials against kluis", () => {
     assert.equal(second.body.error, "invalid_client");
   });
 
+  it("still refuses the replay after a restart: used assertion ids are kept in storage", async () => {
+    const signed = await assertion(certificate, certificate.privateKey);
+    assert.equal((await redeem(signed)).status, 200);
+    await server.restart();
+    const replay = await redeem(signed);
+    assert.equal(replay.status, 401, JSON.stringify(replay.body));
+    assert.equal(replay.body.error, "invalid_client");
+  });
+
   it("refuses a replay of an assertion that carries no jti", async () => {
     const signed = await assertion(certificate, certificate.privateKey, { jti: undefined });
     const first = await redeem(signed);

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import type { Store } from "../../src/storage/types.js";
 import { registerDeletedVaultContract } from "./deleted-vaults-contract.js";
 import { registerSecretContract } from "./secrets-contract.js";
+import { registerReplayContract } from "./replays-contract.js";
 import { registerRoleAssignmentContract } from "./role-assignments-contract.js";
 import { group, machine, principal, rejectsWith, T0, vault, type ContractIt } from "./fixtures.js";
 
@@ -246,6 +247,7 @@ export function runStoreContract(name: string, open: OpenStore, options: Contrac
 
     registerSecretContract(test);
     registerRoleAssignmentContract(test);
+    registerReplayContract(test);
     registerDeletedVaultContract(test);
   });
 }

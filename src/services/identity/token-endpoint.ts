@@ -2,7 +2,7 @@
 import { ASSERTION_CLOCK_TOLERANCE_SECONDS, AssertionRejected, verifyClientAssertion } from "../../crypto/client-assertion.js";
 import { Directory } from "../../domain/directory.js";
 import { OAuthError } from "../../domain/errors.js";
-import type { PrincipalRecord } from "../../storage/types.js";
+import { StoreError, type PrincipalRecord } from "../../storage/types.js";
 import type { RequestContext, Reply } from "../../http/types.js";
 import { knownResources } from "../endpoints.js";
 import type { AppServices } from "../app-services.js";
@@ -80,8 +80,9 @@ async function authenticateClient(form: URLSearchParams, principal: PrincipalRec
         audiences: [`${base}/oauth2/v2.0/token`, `${base}/oauth2/token`],
       });
       // Remember the jti for as long as the assertion is still accepted: until exp plus the allowed clock skew.
-      app.replayGuard.check(principal.appId, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS);
+      await app.replayGuard.check(principal.appId, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS);
     } catch (error) {
+      if (error instanceof StoreError) throw error; // storage down: 503, not a verdict on the client
       const text = error instanceof AssertionRejected || error instanceof OAuthError ? error.message : "Client assertion is invalid.";
       throw new OAuthError(401, "invalid_client", `AADSTS700027: ${text}`, [700027]);
     }

@@ -84,6 +84,11 @@ export const MIGRATIONS: string[] = [
     doc TEXT NOT NULL
   );
   `,
+  // 3: client-assertion ids, shared by every node so a replay is refused on all of them.
+  `
+  CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+  CREATE INDEX replays_expiry ON replays (expires_at);
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */

@@ -8,6 +8,7 @@ import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { PgDataKeys, PgGroups, PgMachines, PgPrincipals, PgSettings, PgVaults } from "./records.js";
 import { PgSecrets } from "./secrets.js";
+import { PgReplays } from "./replays.js";
 import { PgRoleAssignments } from "./role-assignments.js";
 
 export interface PostgresStoreOptions {
@@ -61,6 +62,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     machines: new PgMachines(db),
     secrets: new PgSecrets(db),
     roleAssignments: new PgRoleAssignments(db),
+    replays: new PgReplays(db),
     close: () => (closed ??= pool.end()),
   };
 }

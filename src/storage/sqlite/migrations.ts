@@ -76,6 +76,11 @@ export const MIGRATIONS: string[] = [
     WHERE v.vault_id = secrets.vault_id AND v.name_key = secrets.name_key AND v.version = secrets.latest_version
   );
   `,
+  // 4: client-assertion ids, kept until they expire so a replay is refused after a restart too.
+  `
+  CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+  CREATE INDEX replays_expiry ON replays (expires_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

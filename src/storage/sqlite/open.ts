@@ -6,6 +6,7 @@ import type { Store } from "../types.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
 import { SqliteSecrets } from "./secrets.js";
+import { SqliteReplays } from "./replays.js";
 import { SqliteRoleAssignments } from "./role-assignments.js";
 
 export function openSqliteStore(file: string): Store {
@@ -31,6 +32,7 @@ export function openSqliteStore(file: string): Store {
     machines: new SqliteMachines(db),
     secrets,
     roleAssignments: new SqliteRoleAssignments(db),
+    replays: new SqliteReplays(db),
     close: async () => {
       db.close();
     },
