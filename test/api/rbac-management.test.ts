@@ -57,6 +57,15 @@ describe("RBAC: management plane and role assignments", () => {
     assert.equal(grant.body.error.code, "AuthorizationFailed");
   });
 
+  it("lists the subscription to a principal with a role anywhere in it, and to nobody else", async () => {
+    const list = async (bearer: string) => (await arm(server, bearer, "GET", "/subscriptions?api-version=2022-12-01")).body.value.map((s: any) => s.subscriptionId);
+    const scoped = await principalWith("scoped", ROLE.reader, rg("rg2"));
+    const roleless = await principalWith("roleless");
+    assert.deepEqual(await list(scoped.arm), [server.subscriptionId]);
+    assert.deepEqual(await list(roleless.arm), []);
+    assert.deepEqual(await list(admin), [server.subscriptionId]);
+  });
+
   it("Reader on the subscription reads but does not write", async () => {
     const reader = await principalWith("reader", ROLE.reader, sub);
     assert.equal((await arm(server, reader.arm, "GET", `${rg("rg1")}?api-version=2022-09-01`)).status, 200);

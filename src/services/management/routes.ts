@@ -48,9 +48,15 @@ export const managementRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/subscriptions",
     operation: "ListSubscriptions",
-    // As in Azure, a principal without rights on the subscription sees an empty list rather than an error.
+    // As in Azure: the subscription is listed to a principal holding a role anywhere in it (or the administrator);
+    // anyone else sees an empty list rather than an error.
     permission: { kind: "authenticated" },
-    handler: async (ctx, app) => ({ status: 200, body: { value: ctx.principal!.admin ? [subscriptionJson(app)] : [] } }),
+    handler: async (ctx, app) => {
+      const principal = ctx.principal!;
+      const scope = `/subscriptions/${app.tenant.subscriptionId}`;
+      const visible = principal.admin || (await app.roles.list(scope, { atScope: false, principalId: principal.objectId })).length > 0;
+      return { status: 200, body: { value: visible ? [subscriptionJson(app)] : [] } };
+    },
   },
   {
     method: "GET",
