@@ -168,4 +168,17 @@ describe("RBAC: management plane and role assignments", () => {
     const updated = kluisOk(server, home, ["keyvault", "update", "--name", "cli-rbac-kv", "--enable-rbac-authorization", "false"]).json<any>();
     assert.equal(updated.properties.enableRbacAuthorization, false);
   });
+
+  it("kluis ad sp create-for-rbac --role --scopes assigns the role, as az does", async () => {
+    const home = tempDir("rbac-sp-home");
+    kluisOk(server, home, ["login"]);
+    const sp = kluisOk(server, home, ["ad", "sp", "create-for-rbac", "--name", "ci-deployer", "--role", "Contributor", "--scopes", rg("rg2")]).json<any>();
+    const listed = kluisOk(server, home, ["role", "assignment", "list", "--assignee", sp.appId, "--scope", rg("rg2")]).json<any[]>();
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].roleDefinitionName, "Contributor");
+    const bearer = await token(server, "https://management.azure.com", sp.appId, sp.password);
+    const vault = await arm(server, bearer, "PUT", `${rg("rg2")}/providers/Microsoft.KeyVault/vaults/deployer-kv?api-version=2023-07-01`, vaultBody());
+    assert.equal(vault.status, 201, JSON.stringify(vault.body));
+    assert.notEqual(kluis(server, home, ["ad", "sp", "create-for-rbac", "--name", "half", "--role", "Reader"]).status, 0, "--role needs --scopes");
+  });
 });

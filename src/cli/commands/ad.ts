@@ -4,8 +4,9 @@
  */
 import type { Command } from "commander";
 import { leafCommand, onAction } from "../command-kit.js";
-import { CliError } from "../errors.js";
+import { CliError, UsageError } from "../errors.js";
 import type { Session } from "../session.js";
+import { createAssignment } from "./role.js";
 
 export interface ServicePrincipal {
   id: string;
@@ -34,16 +35,19 @@ function defaultName(now = new Date()): string {
 }
 
 async function createForRbac(session: Session, options: { name?: string; role?: string; scopes?: string[] }): Promise<unknown> {
-  if (options.role !== undefined || options.scopes !== undefined) {
-    process.stderr.write("WARNING: Role assignments are not supported; grant access with 'kluis keyvault set-policy --spn <appId>'.\n");
-  }
+  // As az: a role needs the scopes to grant it at, and scopes need a role.
+  if ((options.role === undefined) !== (options.scopes === undefined)) throw new UsageError("usage error: --role and --scopes must be used together");
   const displayName = options.name ?? defaultName();
   const application = await session.graph<Application>("POST", "/v1.0/applications", { displayName });
-  await session.graph<ServicePrincipal>("POST", "/v1.0/servicePrincipals", { appId: application.appId });
+  const principal = await session.graph<ServicePrincipal>("POST", "/v1.0/servicePrincipals", { appId: application.appId });
   const credential = await session.graph<{ secretText?: string }>("POST", `/v1.0/applications/${encodeURIComponent(application.id)}/addPassword`, {
     passwordCredential: { displayName: "rbac" },
   });
   if (typeof credential.secretText !== "string") throw new CliError("The directory returned no client secret.");
+  for (const scope of options.scopes ?? []) {
+    process.stderr.write(`Creating '${options.role}' role assignment under scope '${scope}'\n`);
+    await createAssignment(session, { role: options.role!, assigneeObjectId: principal.id, scope });
+  }
   process.stderr.write(
     "The output includes credentials that you must protect. Be sure that you do not include these credentials in your code " +
       "or check the credentials into your source control.\n",
@@ -58,8 +62,8 @@ export function registerAdCommands(program: Command): void {
   onAction<{ name?: string; role?: string; scopes?: string[] }>(
     leafCommand(sp, "create-for-rbac", "Create an application, its service principal and a client secret.")
       .option("-n, --name <name>", "display name of the application")
-      .option("--role <role>", "not supported (Kluis grants access through vault access policies)")
-      .option("--scopes <scopes...>", "not supported (Kluis grants access through vault access policies)"),
+      .option("--role <role>", "role to assign, by name or id (with --scopes)")
+      .option("--scopes <scopes...>", "space-separated scopes to assign --role at"),
     (options, context) => createForRbac(context.session(), options),
   );
 

@@ -79,7 +79,7 @@ async function resolveAssignee(session: Session, assignee: string): Promise<stri
   throw new CliError(`Cannot find user or service principal in graph database for '${assignee}'. If the assignee is an appId, make sure the corresponding service principal is created with 'az ad sp create --id ${assignee}'.`);
 }
 
-interface CreateOptions {
+export interface CreateOptions {
   role: string;
   assignee?: string;
   assigneeObjectId?: string;
@@ -88,7 +88,7 @@ interface CreateOptions {
   description?: string;
 }
 
-async function createAssignment(session: Session, options: CreateOptions): Promise<unknown> {
+export async function createAssignment(session: Session, options: CreateOptions): Promise<unknown> {
   if ((options.assignee === undefined) === (options.assigneeObjectId === undefined)) {
     throw new UsageError("usage error: --assignee STRING | --assignee-object-id GUID");
   }
