@@ -6,6 +6,7 @@ import { DomainError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import { TokenRejected } from "../crypto/tokens.js";
 import type { Surface } from "../http/pipeline.js";
+import { bearerToken } from "../http/bearer.js";
 import { Router } from "../http/router.js";
 import type { RequestContext, Route } from "../http/types.js";
 import type { AppServices } from "./app-services.js";
@@ -65,8 +66,7 @@ export function authoritySurface(app: AppServices): Surface<AppServices> {
 }
 
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
-  const header = ctx.header("authorization");
-  const token = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+  const token = bearerToken(ctx);
   if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
   const graph = ctx.path.startsWith("/v1.0/");
   try {

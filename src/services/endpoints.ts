@@ -11,6 +11,8 @@ export interface Endpoints {
   /** The resource named in the vault challenge: `https://vault.localhost:8443`. */
   vaultResource: string;
   audiences: { vault: string[]; management: string[]; graph: string[] };
+  /** Every resource a token may be issued for: the union of the audiences. */
+  resources: ReadonlySet<string>;
   vaultUri(name: string): string;
 }
 
@@ -27,23 +29,19 @@ export function endpointsFor(config: Pick<ServerConfig, "authorityHost" | "vault
   const authorityUrl = `https://${config.authorityHost}${portSuffix}`;
   const vaultDns = `${config.vaultSuffix}${portSuffix}`;
   const vaultResource = `https://${vaultDns}`;
+  const audiences = {
+    // Code written for Azure asks for https://vault.azure.net; the challenge names our own resource.
+    vault: withSlashes([vaultResource, "https://vault.azure.net"]),
+    management: withSlashes([authorityUrl, "https://management.azure.com", "https://management.core.windows.net"]),
+    graph: withSlashes(["https://graph.microsoft.com"]).concat(["00000003-0000-0000-c000-000000000000"]),
+  };
   return {
     authorityUrl,
     vaultSuffix: config.vaultSuffix,
     vaultDns,
     vaultResource,
-    audiences: {
-      // Code written for Azure asks for https://vault.azure.net; the challenge names our own resource.
-      vault: withSlashes([vaultResource, "https://vault.azure.net"]),
-      management: withSlashes([authorityUrl, "https://management.azure.com", "https://management.core.windows.net"]),
-      graph: withSlashes(["https://graph.microsoft.com"]).concat(["00000003-0000-0000-c000-000000000000"]),
-    },
+    audiences,
+    resources: new Set([...audiences.vault, ...audiences.management, ...audiences.graph]),
     vaultUri: (name) => `https://${name.toLowerCase()}.${vaultDns}/`,
   };
-}
-
-/** Every resource a token may be issued for. */
-export function knownResources(endpoints: Endpoints): Set<string> {
-  const { vault, management, graph } = endpoints.audiences;
-  return new Set([...vault, ...management, ...graph]);
 }

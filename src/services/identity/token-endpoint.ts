@@ -4,8 +4,8 @@ import { Directory } from "../../domain/directory.js";
 import { OAuthError } from "../../domain/errors.js";
 import { StoreError, type PrincipalRecord } from "../../storage/types.js";
 import type { RequestContext, Reply } from "../../http/types.js";
-import { knownResources } from "../endpoints.js";
 import type { AppServices } from "../app-services.js";
+import { assertKnownResource } from "./resources.js";
 
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const OIDC_SCOPES = new Set(["openid", "profile", "offline_access"]);
@@ -23,16 +23,7 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
   }
   const clientId = required(form, "client_id");
   const resource = version === 2 ? resourceFromScope(required(form, "scope")) : required(form, "resource");
-  if (!knownResources(app.endpoints).has(resource)) {
-    throw new OAuthError(
-      400,
-      "invalid_resource",
-      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${app.authority.tenantId}. ` +
-        "This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. " +
-        "You might have sent your authentication request to the wrong tenant.",
-      [500011],
-    );
-  }
+  assertKnownResource(app, resource);
   const principal = await app.directory.getByAppId(clientId);
   if (!principal || principal.kind !== "ServicePrincipal") {
     throw new OAuthError(

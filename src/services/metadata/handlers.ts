@@ -4,8 +4,8 @@ import { OAuthError } from "../../domain/errors.js";
 import { machineArmId, machineKey } from "../../domain/machines.js";
 import type { MachineRecord, PrincipalRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
-import { knownResources } from "../endpoints.js";
 import type { IssuedToken } from "../identity/authority.js";
+import { assertKnownResource } from "../identity/resources.js";
 
 /** Reuse a cached token while it has more than this left, as IMDS does. */
 const REFRESH_MARGIN_SECONDS = 300;
@@ -16,7 +16,6 @@ const IMDS_API_VERSIONS = /^20\d\d-\d\d-\d\d$/;
  */
 const SNAPSHOT_TTL_MS = 1000;
 const tokenCache = new Map<string, IssuedToken>();
-const resourceSets = new WeakMap<AppServices, Set<string>>();
 
 interface Snapshot {
   machine: MachineRecord | null;
@@ -134,15 +133,7 @@ async function tokenFor(app: AppServices, principal: PrincipalRecord, resource: 
   const now = Math.floor(Date.now() / 1000);
   const cached = tokenCache.get(key);
   if (cached && cached.expiresOn - now > REFRESH_MARGIN_SECONDS) return cached;
-  let resources = resourceSets.get(app);
-  if (!resources) resourceSets.set(app, (resources = knownResources(app.endpoints)));
-  if (!resources.has(normalized)) {
-    throw new OAuthError(
-      400,
-      "invalid_resource",
-      `AADSTS500011: The resource principal named ${normalized} was not found in the tenant named ${app.authority.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
-    );
-  }
+  assertKnownResource(app, normalized);
   const token = await app.authority.issue(principal, normalized, "managed");
   tokenCache.set(key, token);
   return token;

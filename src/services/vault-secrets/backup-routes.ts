@@ -1,11 +1,11 @@
 /** Secret backup and restore (Key Vault's `POST /secrets/{name}/backup` and `POST /secrets/restore`), as route data. */
 import { readJsonObject } from "../../http/body.js";
 import type { Route } from "../../http/types.js";
-import { vaultOf } from "./vault-context.js";
+import { secretsPermission, vaultOf } from "./vault-context.js";
 import type { AppServices } from "../app-services.js";
 import { secretBundle } from "./wire.js";
 
-const secrets = (action: string) => ({ kind: "data", collection: "secrets", action }) as const;
+const secrets = secretsPermission;
 
 export const secretBackupRoutes: Route<AppServices>[] = [
   {

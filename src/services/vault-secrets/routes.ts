@@ -1,11 +1,11 @@
 /** The Key Vault secrets API as data: each route names its operation and the access-policy permission it needs. */
 import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Reply, Route } from "../../http/types.js";
-import { vaultOf } from "./vault-context.js";
+import { secretsPermission, vaultOf } from "./vault-context.js";
 import type { AppServices } from "../app-services.js";
 import { deletedSecretBundle, deletedSecretItem, nextLink, pageRequest, secretBundle, secretItem } from "./wire.js";
 
-const secrets = (action: string) => ({ kind: "data", collection: "secrets", action }) as const;
+const secrets = secretsPermission;
 
 const body = (ctx: RequestContext) => readJsonObject(ctx, "keyvault");
 

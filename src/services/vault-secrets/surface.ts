@@ -7,6 +7,7 @@ import { DomainError } from "../../domain/errors.js";
 import type { Principal } from "../../domain/principal.js";
 import { peekClaims, TokenRejected } from "../../crypto/tokens.js";
 import type { Surface } from "../../http/pipeline.js";
+import { bearerToken } from "../../http/bearer.js";
 import { Router } from "../../http/router.js";
 import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
@@ -57,13 +58,6 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
       return { ...reply, headers: { ...reply.headers, "www-authenticate": challenge } };
     },
   };
-}
-
-function bearerToken(ctx: RequestContext): string | undefined {
-  const header = ctx.header("authorization");
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {

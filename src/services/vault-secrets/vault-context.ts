@@ -5,3 +5,6 @@ import type { VaultRecord } from "../../storage/types.js";
 export function vaultOf(ctx: RequestContext): { vault: VaultRecord; uri: string; apiVersion: string } {
   return { vault: ctx.scope.vault as VaultRecord, uri: ctx.scope.vaultUri as string, apiVersion: ctx.scope.apiVersion as string };
 }
+
+/** The access-policy permission a secrets route needs, e.g. secrets/get. */
+export const secretsPermission = (action: string) => ({ kind: "data", collection: "secrets", action }) as const;
