@@ -7,7 +7,7 @@
  */
 import { DomainError } from "./errors.js";
 import type { Principal } from "./principal.js";
-import { DATA_ACTIONS, roleById, roleGrants } from "./roles.js";
+import { roleById, roleGrants } from "./roles.js";
 import type { RoleAssignmentRecord, VaultRecord } from "../storage/types.js";
 
 export type DataCollection = "secrets" | "keys" | "certificates";
@@ -19,8 +19,11 @@ export type Permission =
   | { kind: "authenticated" }
   /** Management plane and directory: an ARM action such as Microsoft.KeyVault/vaults/write. */
   | { kind: "management"; action: string }
-  /** Vault data plane: an access-policy permission such as secrets/get. */
-  | { kind: "data"; collection: DataCollection; action: string };
+  /**
+   * Vault data plane: an access-policy permission such as secrets/get, and the RBAC data action that stands for
+   * the same operation (Microsoft.KeyVault/vaults/secrets/getSecret/action).
+   */
+  | { kind: "data"; collection: DataCollection; action: string; dataAction: string };
 
 export function authorizeManagement(principal: Principal, action: string, scope: string): void {
   if (principal.admin) return;
@@ -86,7 +89,7 @@ export class Authorizer {
   async authorize(principal: Principal, permission: Permission, target: AuthzTarget): Promise<void> {
     if (permission.kind === "management" && target.plane === "management") return this.management(principal, permission.action, target.path);
     if (permission.kind === "data" && target.plane === "data") {
-      if (target.vault.properties.enableRbacAuthorization) return this.rbacData(principal, permission.collection, target);
+      if (target.vault.properties.enableRbacAuthorization) return this.rbacData(principal, permission, target);
       return authorizeData(principal, target.vault, permission.collection, permission.action);
     }
   }
@@ -101,18 +104,21 @@ export class Authorizer {
     authorizeManagement(principal, action, path);
   }
 
-  private async rbacData(principal: Principal, collection: DataCollection, target: Extract<AuthzTarget, { plane: "data" }>): Promise<void> {
+  private async rbacData(
+    principal: Principal,
+    { collection, dataAction }: Extract<Permission, { kind: "data" }>,
+    target: Extract<AuthzTarget, { plane: "data" }>,
+  ): Promise<void> {
     const vaultId = vaultResourceId(target.vault);
     const resource = target.objectName === undefined ? vaultId : `${vaultId}/${collection}/${target.objectName}`;
-    const dataAction = DATA_ACTIONS[target.operation];
-    if (dataAction !== undefined && (await this.granted(principal, dataAction, resource, true))) return;
+    if (await this.granted(principal, dataAction, resource, true)) return;
     const { vault } = target;
     throw new DomainError(
       "Forbidden",
       "Caller is not authorized to perform action on resource.\r\n" +
         "If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n" +
         `Caller: appid=${principal.appId};oid=${principal.objectId};iss=${principal.issuer}\r\n` +
-        `Action: '${dataAction ?? target.operation}'\r\n` +
+        `Action: '${dataAction}'\r\n` +
         `Resource: '${resource.toLowerCase()}'\r\n` +
         "Assignment: (not found)\r\n" +
         "DenyAssignmentId: null\r\n" +

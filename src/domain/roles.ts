@@ -148,28 +148,6 @@ export function roleByName(name: string): RoleDefinition | undefined {
   return BUILT_IN_ROLES.find((r) => r.roleName.toLowerCase() === wanted);
 }
 
-const SECRETS = "Microsoft.KeyVault/vaults/secrets";
-
-/**
- * Data-plane operation (the route's `operation`) → the RBAC data action Azure checks for it. One row per
- * operation; an operation missing here is denied under RBAC (fail closed).
- */
-export const DATA_ACTIONS: Readonly<Record<string, string>> = {
-  SetSecret: `${SECRETS}/setSecret/action`,
-  GetSecret: `${SECRETS}/getSecret/action`,
-  GetSecretVersion: `${SECRETS}/getSecret/action`,
-  GetSecrets: `${SECRETS}/readMetadata/action`,
-  GetSecretVersions: `${SECRETS}/readMetadata/action`,
-  UpdateSecret: `${SECRETS}/update/action`,
-  DeleteSecret: `${SECRETS}/delete`,
-  GetDeletedSecret: `${SECRETS}/readMetadata/action`,
-  GetDeletedSecrets: `${SECRETS}/readMetadata/action`,
-  RecoverDeletedSecret: `${SECRETS}/recover/action`,
-  PurgeDeletedSecret: `${SECRETS}/purge/action`,
-  BackupSecret: `${SECRETS}/backup/action`,
-  RestoreSecret: `${SECRETS}/restore/action`,
-};
-
 const patterns = new Map<string, RegExp>();
 
 /** Azure's action matching: case-insensitive, `*` stands for any run of characters (slashes included). */

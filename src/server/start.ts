@@ -21,7 +21,7 @@ import { authoritySurface } from "../services/authority-surface.js";
 import { endpointsFor } from "../services/endpoints.js";
 import { Authority } from "../services/identity/authority.js";
 import { MetadataServers } from "../services/metadata/server.js";
-import { vaultSurface } from "../services/vault-secrets/surface.js";
+import { vaultSurface } from "../services/vault/surface.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";

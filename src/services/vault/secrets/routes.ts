@@ -1,11 +1,12 @@
 /** The Key Vault secrets API as data: each route names its operation and the access-policy permission it needs. */
-import { readJsonObject } from "../../http/body.js";
-import type { RequestContext, Reply, Route } from "../../http/types.js";
-import { secretsPermission, vaultOf } from "./vault-context.js";
-import type { AppServices } from "../app-services.js";
-import { deletedSecretBundle, deletedSecretItem, nextLink, pageRequest, secretBundle, secretItem } from "./wire.js";
+import { readJsonObject } from "../../../http/body.js";
+import type { RequestContext, Reply, Route } from "../../../http/types.js";
+import type { AppServices } from "../../app-services.js";
+import { nextLink, pageRequest } from "../collection-wire.js";
+import { collectionPermission, vaultOf } from "../vault-context.js";
+import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./wire.js";
 
-const secrets = secretsPermission;
+const secrets = collectionPermission("secrets");
 
 const body = (ctx: RequestContext) => readJsonObject(ctx, "keyvault");
 
@@ -16,7 +17,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "PUT",
     path: "/secrets/{name}",
     operation: "SetSecret",
-    permission: secrets("set"),
+    permission: secrets("set", "setSecret/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.set(vault, ctx.params.name!, await body(ctx));
@@ -27,7 +28,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/secrets/{name}",
     operation: "GetSecret",
-    permission: secrets("get"),
+    permission: secrets("get", "getSecret/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.get(vault, ctx.params.name!);
@@ -38,7 +39,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/secrets/{name}/versions",
     operation: "GetSecretVersions",
-    permission: secrets("list"),
+    permission: secrets("list", "readMetadata/action"),
     handler: async (ctx, app) => {
       const { vault, uri, apiVersion } = vaultOf(ctx);
       const page = pageRequest(ctx.query);
@@ -54,7 +55,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/secrets/{name}/{version}",
     operation: "GetSecretVersion",
-    permission: secrets("get"),
+    permission: secrets("get", "getSecret/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.get(vault, ctx.params.name!, ctx.params.version);
@@ -65,7 +66,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "PATCH",
     path: "/secrets/{name}/{version}",
     operation: "UpdateSecret",
-    permission: secrets("set"),
+    permission: secrets("set", "update/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const record = await app.secrets.update(vault, ctx.params.name!, ctx.params.version, await body(ctx));
@@ -76,7 +77,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "PATCH",
     path: "/secrets/{name}",
     operation: "UpdateSecret",
-    permission: secrets("set"),
+    permission: secrets("set", "update/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const record = await app.secrets.update(vault, ctx.params.name!, undefined, await body(ctx));
@@ -87,7 +88,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/secrets",
     operation: "GetSecrets",
-    permission: secrets("list"),
+    permission: secrets("list", "readMetadata/action"),
     handler: async (ctx, app) => {
       const { vault, uri, apiVersion } = vaultOf(ctx);
       const page = pageRequest(ctx.query);
@@ -99,7 +100,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "DELETE",
     path: "/secrets/{name}",
     operation: "DeleteSecret",
-    permission: secrets("delete"),
+    permission: secrets("delete", "delete"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       return ok(deletedSecretBundle(uri, vault, await app.secrets.delete(vault, ctx.params.name!)));
@@ -109,7 +110,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/deletedsecrets",
     operation: "GetDeletedSecrets",
-    permission: secrets("list"),
+    permission: secrets("list", "readMetadata/action"),
     handler: async (ctx, app) => {
       const { vault, uri, apiVersion } = vaultOf(ctx);
       const page = pageRequest(ctx.query);
@@ -124,7 +125,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "GET",
     path: "/deletedsecrets/{name}",
     operation: "GetDeletedSecret",
-    permission: secrets("list"),
+    permission: secrets("list", "readMetadata/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       return ok(deletedSecretBundle(uri, vault, await app.secrets.getDeleted(vault, ctx.params.name!)));
@@ -134,7 +135,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "POST",
     path: "/deletedsecrets/{name}/recover",
     operation: "RecoverDeletedSecret",
-    permission: secrets("recover"),
+    permission: secrets("recover", "recover/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       return ok(secretBundle(uri, vault, await app.secrets.recover(vault, ctx.params.name!)));
@@ -144,7 +145,7 @@ export const secretRoutes: Route<AppServices>[] = [
     method: "DELETE",
     path: "/deletedsecrets/{name}",
     operation: "PurgeDeletedSecret",
-    permission: secrets("purge"),
+    permission: secrets("purge", "purge/action"),
     handler: async (ctx, app) => {
       const { vault } = vaultOf(ctx);
       await app.secrets.purge(vault, ctx.params.name!);

@@ -1,18 +1,18 @@
 /** Secret backup and restore (Key Vault's `POST /secrets/{name}/backup` and `POST /secrets/restore`), as route data. */
-import { readJsonObject } from "../../http/body.js";
-import type { Route } from "../../http/types.js";
-import { secretsPermission, vaultOf } from "./vault-context.js";
-import type { AppServices } from "../app-services.js";
+import { readJsonObject } from "../../../http/body.js";
+import type { Route } from "../../../http/types.js";
+import type { AppServices } from "../../app-services.js";
+import { collectionPermission, vaultOf } from "../vault-context.js";
 import { secretBundle } from "./wire.js";
 
-const secrets = secretsPermission;
+const secrets = collectionPermission("secrets");
 
 export const secretBackupRoutes: Route<AppServices>[] = [
   {
     method: "POST",
     path: "/secrets/{name}/backup",
     operation: "BackupSecret",
-    permission: secrets("backup"),
+    permission: secrets("backup", "backup/action"),
     handler: async (ctx, app) => {
       const { vault } = vaultOf(ctx);
       const blob = await app.secretBackups.backup(vault, ctx.params.name!);
@@ -23,7 +23,7 @@ export const secretBackupRoutes: Route<AppServices>[] = [
     method: "POST",
     path: "/secrets/restore",
     operation: "RestoreSecret",
-    permission: secrets("restore"),
+    permission: secrets("restore", "restore/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const parsed = await readJsonObject(ctx, "keyvault");

@@ -1,5 +1,6 @@
 /**
- * The vault data plane: `https://<vault>.<suffix>`. Resolves the vault from the host, answers the bearer challenge
+ * The vault data plane: `https://<vault>.<suffix>`, one surface for its collections (secrets; keys and
+ * certificates join as sibling route tables). Resolves the vault from the host, answers the bearer challenge
  * before anything else (clients send their first request without a token), verifies the token for the vault
  * audiences and checks the api-version.
  */
@@ -12,12 +13,9 @@ import { Router } from "../../http/router.js";
 import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
-import { secretBackupRoutes } from "./backup-routes.js";
-import { secretRoutes } from "./routes.js";
-
-const STABLE_API_VERSIONS = new Set(["2015-06-01", "2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"]);
-const PREVIEW_API_VERSION = /^(7\.\d-preview(\.\d+)?|20\d\d-\d\d-\d\d-preview)$/;
-export const LATEST_API_VERSION = "2025-07-01";
+import { checkVaultApiVersion } from "./api-version.js";
+import { secretBackupRoutes } from "./secrets/backup-routes.js";
+import { secretRoutes } from "./secrets/routes.js";
 
 export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
@@ -41,14 +39,7 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
     },
     authenticate: (ctx) => authenticate(ctx, app),
     validate(ctx) {
-      const apiVersion = ctx.query.get("api-version");
-      if (apiVersion === undefined || apiVersion === "") {
-        throw new DomainError("BadParameter", "The api-version query parameter is missing. Consider using the latest supported version (7.6).");
-      }
-      if (!STABLE_API_VERSIONS.has(apiVersion) && !PREVIEW_API_VERSION.test(apiVersion)) {
-        throw new DomainError("BadParameter", `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (7.6).`);
-      }
-      ctx.scope.apiVersion = apiVersion;
+      ctx.scope.apiVersion = checkVaultApiVersion(ctx.query.get("api-version"));
     },
     finish(ctx, reply) {
       if (reply.status !== 401) return reply;
