@@ -16,6 +16,7 @@ import {
   encrypt,
   type EncryptionAlgorithm,
   KeyOperationError,
+  prepareKey,
   sign,
   type SignatureAlgorithm,
   unwrapKey,
@@ -309,6 +310,28 @@ describe("encrypt, decrypt, wrap and unwrap", TIMEOUT, () => {
     assertOperationError(() => decrypt(ecKeys["P-256"].privateJwk, "RSA1_5", Buffer.alloc(256)), /incompatible/);
     assertOperationError(() => encrypt(rsa2048.publicJwk, "A256GCM" as EncryptionAlgorithm, Buffer.from("x")), /^Invalid algorithm 'A256GCM'/);
     assertOperationError(() => unwrapKey(rsa2048.publicJwk, "RSA-OAEP", Buffer.alloc(256)), /private part/);
+  });
+});
+
+describe("prepared keys", TIMEOUT, () => {
+  it("give the same results as JWKs, for every algorithm family", () => {
+    for (const alg of ["RS256", "PS512", "ES256", "ES256K"] as SignatureAlgorithm[]) {
+      const { privateJwk, publicJwk } = keyFor(alg);
+      const signature = sign(prepareKey(privateJwk), alg, digestOf(alg));
+      assert.ok(nodeVerifiesMessage(alg, publicJwk, signature), alg);
+      assert.ok(verify(prepareKey(publicJwk), alg, digestOf(alg), signature), alg);
+      assert.ok(verify(prepareKey(privateJwk), alg, digestOf(alg), signature), alg);
+    }
+    const plaintext = crypto.randomBytes(32);
+    const prepared = prepareKey(rsa2048.privateJwk);
+    assert.deepEqual(decrypt(prepared, "RSA1_5", encrypt(prepareKey(rsa2048.publicJwk), "RSA1_5", plaintext)), plaintext);
+    assert.deepEqual(unwrapKey(prepared, "RSA-OAEP-256", wrapKey(prepared, "RSA-OAEP-256", plaintext)), plaintext);
+  });
+
+  it("made from a public JWK, refuse private operations", () => {
+    assertOperationError(() => sign(prepareKey(rsa2048.publicJwk), "RS256", digestOf("RS256")), /private part/);
+    assertOperationError(() => sign(prepareKey(ecKeys["P-256"].publicJwk), "ES256", digestOf("ES256")), /private part/);
+    assertOperationError(() => decrypt(prepareKey(rsa2048.publicJwk), "RSA-OAEP", Buffer.alloc(256)), /private part/);
   });
 });
 
