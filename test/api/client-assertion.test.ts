@@ -4,7 +4,11 @@
  */
 import "reflect-metadata"; // @peculiar/x509 resolves its providers through tsyringe, which needs this polyfill first.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash, createPrivateKey, randomUUID, webcrypto, type KeyObject } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import * as x509 from "@peculiar/x509";
 import type { RestError } from "@azure/core-rest-pipeline";
@@ -12,9 +16,10 @@ import { ClientCertificateCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { SignJWT } from "jose";
 import { arm, claims, createVault, secretClient, token } from "../harness/clients.js";
-import { startServer, type KluisServer } from "../harness/server.js";
+import { REPO, startServer, tempDir, type KluisServer } from "../harness/server.js";
 
 x509.cryptoProvider.set(webcrypto as never);
+const run = promisify(execFile);
 
 interface TestCertificate {
   certPem: string;
@@ -119,6 +124,14 @@ describe("client certificate credentials against kluis", () => {
     await assert.rejects(client.setSecret("db-password", "x"), (error: RestError) => error.statusCode === 403);
     const issued = await credential.getToken("https://vault.azure.net/.default");
     assert.equal(claims(issued.token).appid ?? claims(issued.token).azp, appId);
+  });
+
+  it("Debian's Python CertificateCredential (MSAL Python 1.21: x5t in padded standard base64) reads the secret", { timeout: 60_000 }, async () => {
+    const pem = path.join(tempDir("py-cert"), "app.pem");
+    fs.writeFileSync(pem, `${certificate.certPem}\n${certificate.keyPem}`, { mode: 0o600 });
+    const args = [server.url, server.tenantId, appId, pem, server.vaultUrl("cert-vault"), "db-password", "false"];
+    const { stdout, stderr } = await run("/usr/bin/python3", [path.join(REPO, "test/fixtures/cert_read_secret.py"), ...args], { timeout: 50_000 });
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop() ?? "null"), { ok: true, value: "s3cret" }, stderr);
   });
 
   it("accepts a hand-made RS256 assertion, and refuses the very same assertion the second time", async () => {
