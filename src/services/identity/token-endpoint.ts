@@ -36,7 +36,7 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
     );
   }
   const method = await authenticateClient(form, principal, app, tenant);
-  const token = await app.authority.issue(principal, resource, method);
+  const token = await app.authority.issue(principal, resource, method, version);
   const body: Record<string, unknown> = {
     token_type: "Bearer",
     expires_in: token.expiresIn - 1,
