@@ -32,6 +32,13 @@ describe("instance discovery against kluis", { timeout: 120_000 }, () => {
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as { host?: string; path?: string; status?: number })
       .filter((entry) => entry.host === host && entry.path === requestPath);
+  /** The access log reaches us through a pipe, a moment after the reply: wait for the line (up to 3 s). */
+  const logged = async (host: string, requestPath: string, test: (entries: { status?: number }[]) => boolean): Promise<boolean> => {
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      if (test(served(host, requestPath))) return true;
+    }
+    return false;
+  };
   const discovery = (query: string, host = server.url) => fetch(`${host}/common/discovery/instance?${query}`);
 
   before(async () => {
@@ -104,7 +111,7 @@ describe("instance discovery against kluis", { timeout: 120_000 }, () => {
     const tried = proxy.requested.slice(before);
     assert.ok(tried.includes(`${ENTRA}:443`), JSON.stringify(tried));
     assert.deepEqual(proxy.refused, []);
-    assert.ok(served(ENTRA, "/common/discovery/instance").some((entry) => entry.status === 200), "the server logged the discovery request");
+    assert.ok(await logged(ENTRA, "/common/discovery/instance", (entries) => entries.some((entry) => entry.status === 200)), "the server logged the discovery request");
   });
 
   it("msal-node refuses an authority that discovery does not vouch for, without contacting it", async () => {
@@ -117,18 +124,38 @@ describe("instance discovery against kluis", { timeout: 120_000 }, () => {
     await assert.rejects(credential.getToken("https://vault.azure.net/.default"), /untrusted_authority|endpoints_resolution_error/);
     const tried = proxy.requested.slice(before);
     assert.deepEqual(tried, [`${ENTRA}:443`], "only the discovery endpoint was asked");
-    assert.ok(served(ENTRA, "/common/discovery/instance").some((entry) => entry.status === 400));
+    assert.ok(await logged(ENTRA, "/common/discovery/instance", (entries) => entries.some((entry) => entry.status === 400)));
   });
+
+  /** Debian's Python ClientSecretCredential, every request through the proxy; `discovery` as sp_read_secret.py takes it. */
+  const python = async (discovery: string) => {
+    const args = [path.join(REPO, "test/fixtures/sp_read_secret.py"), `https://localhost:${server.port}`, server.tenantId, server.admin.appId, server.vaultUrl(VAULT), "found", discovery];
+    const env = { ...process.env, SP_SECRET: server.admin.password, HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: "", no_proxy: "" };
+    const { stdout, stderr } = await run("/usr/bin/python3", args, { env, timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop() ?? "null"), { ok: true, value: "via-discovery" }, stderr);
+  };
 
   it("Debian's Python ClientSecretCredential validating its authority (MSAL Python 1.21) gets Kluis's answer", async () => {
     const before = proxy.requested.length;
     const loggedBefore = served(ENTRA, "/common/discovery/instance").length;
-    const args = [path.join(REPO, "test/fixtures/sp_read_secret.py"), `https://localhost:${server.port}`, server.tenantId, server.admin.appId, server.vaultUrl(VAULT), "found", "default"];
-    const env = { ...process.env, SP_SECRET: server.admin.password, HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: "", no_proxy: "" };
-    const { stdout, stderr } = await run("/usr/bin/python3", args, { env, timeout: 60_000 });
-    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop() ?? "null"), { ok: true, value: "via-discovery" }, stderr);
+    await python("default");
     assert.ok(proxy.requested.slice(before).includes(`${ENTRA}:443`));
     assert.deepEqual(proxy.refused, []);
-    assert.ok(served(ENTRA, "/common/discovery/instance").length > loggedBefore, "MSAL Python's discovery request reached the server");
+    assert.ok(await logged(ENTRA, "/common/discovery/instance", (entries) => entries.length > loggedBefore), "MSAL Python's discovery request reached the server");
+  });
+
+  it("Debian's Python client given instance_discovery=<url> asks there, yet still asks login.microsoftonline.com for aliases", async () => {
+    // MSAL Python 1.21 validates the authority at the URL given, but its token-cache lookup fetches the cloud aliases
+    // from a built-in login.microsoftonline.com address unless instance_discovery is False: only False keeps a
+    // client off that name where it does not resolve to Kluis (hence the README's instance_discovery=False).
+    const before = proxy.requested.length;
+    const loggedBefore = served("localhost", "/common/discovery/instance").length;
+    await python(`https://localhost:${server.port}/common/discovery/instance`);
+    assert.ok(await logged("localhost", "/common/discovery/instance", (entries) => entries.length > loggedBefore), "the given discovery URL was asked");
+    assert.ok(proxy.requested.slice(before).includes(`${ENTRA}:443`));
+    assert.deepEqual(proxy.refused, []);
+    const offline = proxy.requested.length;
+    await python("false");
+    assert.ok(!proxy.requested.slice(offline).includes(`${ENTRA}:443`), "with instance_discovery=False nothing asks login.microsoftonline.com");
   });
 });
