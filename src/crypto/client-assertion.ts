@@ -13,6 +13,16 @@ export class AssertionRejected extends Error {
   override readonly name = "AssertionRejected";
 }
 
+/**
+ * A thumbprint header value as the unpadded base64url Entra compares, or undefined if it is not one. MSAL Python
+ * (1.21, as Debian ships it) sends standard base64 with `=` padding, msal-node unpadded base64url: Entra accepts
+ * both, so the alphabet and the padding are normalised before comparing.
+ */
+export function normalizeThumbprint(value: unknown): string | undefined {
+  if (typeof value !== "string" || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return undefined;
+  return value.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
 function thumbprints(derBase64: string): { sha1: string; sha256: string } {
   const der = Buffer.from(derBase64, "base64");
   return {
@@ -32,11 +42,11 @@ export async function verifyClientAssertion(
   } catch {
     throw new AssertionRejected("The client assertion is not a valid JWT.");
   }
-  const x5tS256 = header["x5t#S256"];
-  const x5t = header.x5t;
+  const x5tS256 = normalizeThumbprint(header["x5t#S256"]);
+  const x5t = normalizeThumbprint(header.x5t);
   const match = certificates.find((der) => {
     const t = thumbprints(der);
-    return (typeof x5tS256 === "string" && t.sha256 === x5tS256) || (typeof x5t === "string" && t.sha1 === x5t);
+    return (x5tS256 !== undefined && t.sha256 === x5tS256) || (x5t !== undefined && t.sha1 === x5t);
   });
   if (!match) throw new AssertionRejected("The certificate with the assertion's thumbprint is not registered for this client.");
   const publicKey = new X509Certificate(Buffer.from(match, "base64")).publicKey;
@@ -50,7 +60,9 @@ export async function verifyClientAssertion(
       requiredClaims: ["exp", "aud", "iss", "sub", "jti"],
       clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
     });
-    return { jti: payload.jti, exp: payload.exp ?? 0 };
+    // NumericDate may have a fraction: MSAL Python sends `exp: time.time() + 600`. Rounded up, so the replay guard
+    // remembers the id at least as long as the assertion is valid (and storage keeps whole seconds).
+    return { jti: payload.jti, exp: Math.ceil(payload.exp ?? 0) };
   } catch {
     throw new AssertionRejected("Client assertion failed signature validation.");
   }

@@ -16,7 +16,7 @@ describe("verifyToken", () => {
   let key: SigningKey;
   let keys: Map<string, KeyObject>;
   const verify = (token: string, options: { audiences?: string[]; issuer?: string; now?: number } = {}) =>
-    verifyToken(token, keys, { issuer: options.issuer ?? ISSUER, audiences: options.audiences ?? [AUDIENCE], now: options.now });
+    verifyToken(token, keys, { issuers: [options.issuer ?? ISSUER], audiences: options.audiences ?? [AUDIENCE], now: options.now });
   const rejected = async (token: Promise<string> | string, reason: TokenFailure, options?: Parameters<typeof verify>[1]) =>
     assert.rejects(verify(await token, options), (error: unknown) => {
       assert.ok(error instanceof TokenRejected, String(error));
@@ -56,6 +56,15 @@ describe("verifyToken", () => {
     const token = await signToken(key, { ...CLAIMS, aud: "https://management.azure.com" }, LIFETIME);
     await rejected(token, "audience");
     await verify(token, { audiences: [AUDIENCE, "https://management.azure.com"] });
+  });
+
+  it("accepts each of the accepted issuers (an authority's v1 and v2 issuers)", async () => {
+    const v1 = "https://localhost:8443/11111111-1111-1111-1111-111111111111/";
+    for (const iss of [v1, ISSUER]) {
+      const payload = await verifyToken(await signToken(key, { ...CLAIMS, iss }, LIFETIME), keys, { issuers: [v1, ISSUER], audiences: [AUDIENCE] });
+      assert.equal(payload.iss, iss);
+    }
+    await rejected(signToken(key, { ...CLAIMS, iss: v1 }, LIFETIME), "issuer");
   });
 
   it("refuses another issuer", async () => {

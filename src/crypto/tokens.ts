@@ -51,7 +51,8 @@ export class TokenRejected extends Error {
 }
 
 export interface VerifyOptions {
-  issuer: string;
+  /** Every issuer accepted: an authority's v1 and v2 issuers name the same signer. */
+  issuers: string[];
   audiences: string[];
   now?: number;
 }
@@ -68,7 +69,7 @@ export async function verifyToken(token: string, keys: ReadonlyMap<string, KeyOb
       },
       {
         algorithms: [TOKEN_ALG],
-        issuer: options.issuer,
+        issuer: options.issuers,
         audience: options.audiences,
         clockTolerance: CLOCK_SKEW_SECONDS,
         currentDate: options.now === undefined ? undefined : new Date(options.now * 1000),

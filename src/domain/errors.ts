@@ -29,6 +29,8 @@ export type ErrorCode =
   | "AuthenticationFailed"
   | "InvalidAuthenticationToken"
   | "InvalidAuthenticationTokenAudience"
+  /** ARM: a token from another issuer than the subscription's tenant. */
+  | "InvalidAuthenticationTokenTenant"
   | "ExpiredAuthenticationToken"
   | "AuthorizationFailed"
   | "RoleAssignmentExists"

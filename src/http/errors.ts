@@ -16,6 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   AuthenticationFailed: 401,
   InvalidAuthenticationToken: 401,
   InvalidAuthenticationTokenAudience: 401,
+  InvalidAuthenticationTokenTenant: 401,
   ExpiredAuthenticationToken: 401,
   Forbidden: 403,
   AuthorizationFailed: 403,

@@ -4,7 +4,7 @@
  */
 import { DomainError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
-import { TokenRejected } from "../crypto/tokens.js";
+import { peekClaims, TokenRejected } from "../crypto/tokens.js";
 import type { Surface } from "../http/pipeline.js";
 import { bearerToken } from "../http/bearer.js";
 import { Router } from "../http/router.js";
@@ -75,6 +75,14 @@ async function authenticate(ctx: RequestContext, app: AppServices): Promise<Prin
     if (!(error instanceof TokenRejected)) throw error;
     if (error.reason === "expired") throw new DomainError("ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time.");
     if (error.reason === "audience") throw new DomainError("InvalidAuthenticationTokenAudience", "The access token has been obtained for wrong audience or resource.");
+    if (error.reason === "issuer") {
+      const found = String(peekClaims(token)?.iss ?? "");
+      throw new DomainError(
+        "InvalidAuthenticationTokenTenant",
+        `The access token is from the wrong issuer '${found}'. It must match the tenant '${app.authority.issuerV1}' associated with this subscription. ` +
+          `Please use the authority (URL) '${app.endpoints.authorityUrl}/${app.authority.tenantId}' to get the token.`,
+      );
+    }
     throw new DomainError("InvalidAuthenticationToken", `The access token is invalid: ${error.message}.`);
   }
 }

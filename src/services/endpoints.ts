@@ -33,7 +33,9 @@ export function endpointsFor(config: Pick<ServerConfig, "authorityHost" | "vault
     // Code written for Azure asks for https://vault.azure.net; the challenge names our own resource.
     vault: withSlashes([vaultResource, "https://vault.azure.net"]),
     management: withSlashes([authorityUrl, "https://management.azure.com", "https://management.core.windows.net"]),
-    graph: withSlashes(["https://graph.microsoft.com"]).concat(["00000003-0000-0000-c000-000000000000"]),
+    // The cloud metadata names the authority URL as `microsoftGraphResourceId` (az asks for Graph tokens by it), while
+    // code written for Azure asks for https://graph.microsoft.com: both are Graph here.
+    graph: withSlashes([authorityUrl, "https://graph.microsoft.com"]).concat(["00000003-0000-0000-c000-000000000000"]),
   };
   return {
     authorityUrl,

@@ -4,7 +4,11 @@
  */
 import "reflect-metadata"; // @peculiar/x509 resolves its providers through tsyringe, which needs this polyfill first.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash, createPrivateKey, randomUUID, webcrypto, type KeyObject } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import * as x509 from "@peculiar/x509";
 import type { RestError } from "@azure/core-rest-pipeline";
@@ -12,9 +16,10 @@ import { ClientCertificateCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { SignJWT } from "jose";
 import { arm, claims, createVault, secretClient, token } from "../harness/clients.js";
-import { startServer, type KluisServer } from "../harness/server.js";
+import { REPO, startServer, tempDir, type KluisServer } from "../harness/server.js";
 
 x509.cryptoProvider.set(webcrypto as never);
+const run = promisify(execFile);
 
 interface TestCertificate {
   certPem: string;
@@ -53,13 +58,13 @@ describe("client certificate credentials against kluis", () => {
       .setProtectedHeader({ alg: "RS256", typ: "JWT", "x5t#S256": thumbprint })
       .sign(key);
   };
-  const redeem = async (clientAssertion: string) => {
+  const redeem = async (clientAssertion: string, scope = "https://vault.azure.net/.default") => {
     const response = await fetch(tokenUrl, {
       method: "POST",
       body: new URLSearchParams({
         grant_type: "client_credentials",
         client_id: appId,
-        scope: "https://vault.azure.net/.default",
+        scope,
         client_assertion: clientAssertion,
         client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       }),
@@ -121,6 +126,14 @@ describe("client certificate credentials against kluis", () => {
     assert.equal(claims(issued.token).appid ?? claims(issued.token).azp, appId);
   });
 
+  it("Debian's Python CertificateCredential (MSAL Python 1.21: x5t in padded base64, one assertion reused) reads the secret and gets an ARM token", { timeout: 60_000 }, async () => {
+    const pem = path.join(tempDir("py-cert"), "app.pem");
+    fs.writeFileSync(pem, `${certificate.certPem}\n${certificate.keyPem}`, { mode: 0o600 });
+    const args = [server.url, server.tenantId, appId, pem, server.vaultUrl("cert-vault"), "db-password", "false"];
+    const { stdout, stderr } = await run("/usr/bin/python3", [path.join(REPO, "test/fixtures/cert_read_secret.py"), ...args], { timeout: 50_000 });
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop() ?? "null"), { ok: true, value: "s3cret", management: true }, stderr);
+  });
+
   it("accepts a hand-made RS256 assertion, and refuses the very same assertion the second time", async () => {
     const signed = await assertion(certificate, certificate.privateKey);
     const first = await redeem(signed);
@@ -129,6 +142,18 @@ describe("client certificate credentials against kluis", () => {
     const second = await redeem(signed);
     assert.equal(second.status, 401, JSON.stringify(second.body));
     assert.equal(second.body.error, "invalid_client");
+  });
+
+  it("an assertion buys one token per resource: MSAL Python presents its assertion again for each new scope", async () => {
+    const signed = await assertion(certificate, certificate.privateKey);
+    assert.equal((await redeem(signed)).status, 200);
+    const forArm = await redeem(signed, "https://management.azure.com/.default");
+    assert.equal(forArm.status, 200, JSON.stringify(forArm.body));
+    for (const scope of ["https://vault.azure.net/.default", "https://vault.azure.net//.default", "https://management.azure.com/.default"]) {
+      const again = await redeem(signed, scope);
+      assert.equal(again.status, 401, `${scope}: ${JSON.stringify(again.body)}`);
+      assert.equal(again.body.error, "invalid_client");
+    }
   });
 
   it("still refuses the replay after a restart: used assertion ids are kept in storage", async () => {

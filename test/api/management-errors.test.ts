@@ -262,14 +262,16 @@ describe("identity authority refuses bad token requests", () => {
     const { payload, protectedHeader } = await jwtVerify(issued, jwks, { issuer: config.issuer, audience: "https://management.azure.com", algorithms: ["RS256"] });
     assert.equal(protectedHeader.alg, "RS256");
     assert.equal(payload.tid, server.tenantId);
-    assert.equal(payload.appid, server.admin.appId);
+    // A v2 token names its client in azp (v1 tokens use appid), as Entra's do.
+    assert.equal(payload.azp, server.admin.appId);
+    assert.equal(payload.ver, "2.0");
     // The published keys are public keys only.
     const keys = (await probe("GET", config.jwks_uri!)).body.keys as Record<string, unknown>[];
     assert.ok(keys.length >= 1);
     for (const key of keys) for (const field of ["d", "p", "q", "dp", "dq", "qi"]) assert.equal(key[field], undefined, `JWKS exposes ${field}`);
     // A token with a tampered payload does not verify against them.
     const [header, , signature] = issued.split(".");
-    const forged = `${header}.${Buffer.from(JSON.stringify({ ...payload, appid: "someone-else" })).toString("base64url")}.${signature}`;
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...payload, azp: "someone-else" })).toString("base64url")}.${signature}`;
     await assert.rejects(jwtVerify(forged, jwks, { issuer: config.issuer }));
   });
 });

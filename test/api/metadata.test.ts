@@ -140,6 +140,9 @@ describe("machine metadata endpoint", () => {
     assert.equal(jwt.xms_mirid, vmArmId);
     assert.equal(jwt.idtyp, "app");
     assert.equal(jwt.appid, reply.body.client_id);
+    // Azure's IMDS hands out v1 tokens: the v1 issuer shape (Entra's is https://sts.windows.net/<tenant>/) and ver 1.0.
+    assert.equal(jwt.iss, `${server.url}/${server.tenantId}/`);
+    assert.equal(jwt.ver, "1.0");
 
     const again = await imdsToken();
     assert.equal(again.status, 200);

@@ -127,10 +127,39 @@ describe("the tutorial through the kluis CLI", () => {
     assert.deepEqual([...policy.permissions.secrets].sort(), ["get", "list"]);
   });
 
+  it("7b. creating the vault again in its group is refused as az refuses it, and the machine's grant stays", () => {
+    const again = kluis(server, home, ["keyvault", "create", "--name", VAULT, "--resource-group", "rg1", "--location", "West US"]);
+    assert.equal(again.status, 1);
+    assert.equal(again.stderr.trim(), `ERROR: The specified vault: ${VAULT} already exists`);
+    const policies = cli("keyvault", "show", "--name", VAULT).json<any>().properties.accessPolicies;
+    assert.ok(policies.some((p: any) => p.objectId === principalId), "the identity's policy is still there");
+  });
+
   it("8 + 9. Sample.py, run on the machine, prints MySecret", () => {
     const run = onMachine(PYTHON, sample);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout.trim(), "MySecret");
+  });
+
+  it("8. inside vm exec, Python trusts the system roots and the Kluis CA, and still verifies the vault", () => {
+    const probe = [
+      "import json, os, ssl, requests",
+      'bundle = os.environ["SSL_CERT_FILE"]',
+      "context = ssl.create_default_context(cafile=bundle)",
+      'names = [dict(pair[0] for pair in c["subject"]).get("commonName", "") for c in context.get_ca_certs()]',
+      `status = requests.get("${server.vaultUrl(VAULT)}/secrets/AppSecret?api-version=7.4").status_code`,
+      'print(json.dumps({"bundle": bundle, "requests": os.environ["REQUESTS_CA_BUNDLE"], "names": names, "count": len(names), "status": status}))',
+    ].join("\n");
+    const run = onMachine(PYTHON, "-c", probe);
+    assert.equal(run.status, 0, run.stderr);
+    const seen = JSON.parse(run.stdout.trim()) as { bundle: string; requests: string; names: string[]; count: number; status: number };
+    assert.equal(seen.bundle, path.join(server.dataDir, "tls", "ca-bundle.pem"));
+    assert.equal(seen.requests, seen.bundle);
+    assert.ok(seen.names.includes("ISRG Root X1"), "a well-known public root is trusted");
+    assert.ok(seen.count > 100, `only ${seen.count} roots`);
+    const kluisCa = fs.readFileSync(server.caFile, "utf8").trim();
+    assert.ok(fs.readFileSync(seen.bundle, "utf8").includes(kluisCa), "the Kluis CA is in the bundle");
+    assert.equal(seen.status, 401, "requests verified the vault's certificate (and got the bearer challenge)");
   });
 
   it("8. vm exec passes the command's exit code through", () => {

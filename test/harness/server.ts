@@ -61,6 +61,8 @@ export interface StartOptions {
   joinOf?: KluisServer;
   /** Seed tls/ with the run's test CA (default true); a joining node may start without, to get the CA from storage. */
   seedTls?: boolean;
+  /** Keep the per-request access log in output() (off by default, to keep test logs short). */
+  accessLog?: boolean;
 }
 
 /** Starts a server with a fresh data directory (seeded with the run's test CA) unless one is given. */
@@ -74,11 +76,12 @@ export async function startServer(options: StartOptions = {}): Promise<KluisServ
     for (const file of ["root.key", "admin.json"]) fs.copyFileSync(path.join(options.joinOf.dataDir, file), path.join(dataDir, file));
   }
   const storageArgs = options.storage ? ["--storage", options.storage] : [];
+  const logArgs = options.accessLog ? [] : ["--no-access-log"];
   let child: ChildProcess | undefined;
   let log = "";
   const launch = async () => {
     log = "";
-    child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), "--no-access-log", ...storageArgs, ...(options.args ?? [])], {
+    child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), ...logArgs, ...storageArgs, ...(options.args ?? [])], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env },
     });

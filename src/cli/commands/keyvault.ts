@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { ALL_PERMISSIONS, parseBoolean, parseInteger, parsePermissions, parseTags } from "../args.js";
 import { leafCommand, onAction } from "../command-kit.js";
-import { CliError, UsageError } from "../errors.js";
+import { CliError, RequestError, UsageError } from "../errors.js";
 import { API_VERSIONS, type Session } from "../session.js";
 import { getGroup } from "./group.js";
 import { resolveServicePrincipal } from "./ad.js";
@@ -80,6 +80,8 @@ async function createVault(session: Session, options: CreateOptions): Promise<un
   const rbac = parseBoolean("--enable-rbac-authorization", options.enableRbacAuthorization) ?? false;
   const purgeProtection = parseBoolean("--enable-purge-protection", options.enablePurgeProtection);
   const retention = parseInteger("--retention-days", options.retentionDays, 7, 90) ?? 90;
+  const path = vaultPath(session, options.resourceGroup, options.name);
+  await refuseExistingVault(session, path, options.name);
   const location = options.location ?? (await getGroup(session, options.resourceGroup)).location;
   // As az: without RBAC the creator gets every permission, so that the vault is usable right away.
   const accessPolicies: AccessPolicy[] =
@@ -110,7 +112,21 @@ async function createVault(session: Session, options: CreateOptions): Promise<un
       ...(purgeProtection !== undefined ? { enablePurgeProtection: purgeProtection } : {}),
     },
   };
-  return session.arm("PUT", vaultPath(session, options.resourceGroup, options.name), API_VERSIONS.keyVault, body);
+  return session.arm("PUT", path, API_VERSIONS.keyVault, body);
+}
+
+/**
+ * ARM's PUT is create-or-update, so a second `create` would silently replace the vault's access policies (and with
+ * them every grant made since). az looks first and refuses; so do we. Only "not found" lets creation go on.
+ */
+async function refuseExistingVault(session: Session, path: string, name: string): Promise<void> {
+  try {
+    await session.arm("GET", path, API_VERSIONS.keyVault);
+  } catch (error) {
+    if (error instanceof RequestError && error.status === 404) return;
+    throw error;
+  }
+  throw new CliError(`The specified vault: ${name} already exists`);
 }
 
 interface PolicyOptions {

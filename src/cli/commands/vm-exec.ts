@@ -1,11 +1,14 @@
 /**
  * `kluis vm exec -- <command>`: runs a local program as if it ran on the machine, by handing it the machine's
  * metadata endpoint in the environment variables the Azure SDKs read (App Service style IDENTITY_ENDPOINT +
- * IDENTITY_HEADER, and the IMDS override), plus the server's CA for Node, Python requests and OpenSSL.
+ * IDENTITY_HEADER, and the IMDS override), plus the server's CA for Node, and a bundle of the system roots with the
+ * server's CA for Python requests and OpenSSL.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
+import { cliConfigDir } from "../../config/config.js";
+import { ensureCaBundle } from "../ca-bundle.js";
 import { CliError } from "../errors.js";
 import type { Session } from "../session.js";
 
@@ -15,20 +18,34 @@ interface MetadataAccess {
   identityHeader?: string;
 }
 
-export function machineEnvironment(access: MetadataAccess, caFile: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * `caFile` is the Kluis CA alone, for Node (NODE_EXTRA_CA_CERTS adds to its roots); `bundleFile` is the system roots
+ * plus the Kluis CA, for Python requests and OpenSSL, which use the file given *instead of* their roots.
+ */
+export function machineEnvironment(access: MetadataAccess, caFile: string, bundleFile: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (!access.metadataEndpoint || !access.identityEndpoint || !access.identityHeader) {
     throw new CliError("The server returned incomplete metadata access for the machine.");
   }
   const ca = path.resolve(caFile);
+  const bundle = path.resolve(bundleFile);
   return {
     ...base,
     AZURE_POD_IDENTITY_AUTHORITY_HOST: access.metadataEndpoint,
     IDENTITY_ENDPOINT: access.identityEndpoint,
     IDENTITY_HEADER: access.identityHeader,
     NODE_EXTRA_CA_CERTS: ca,
-    REQUESTS_CA_BUNDLE: ca,
-    SSL_CERT_FILE: ca,
+    REQUESTS_CA_BUNDLE: bundle,
+    SSL_CERT_FILE: bundle,
   };
+}
+
+function caBundle(caFile: string): string {
+  try {
+    return ensureCaBundle(caFile, cliConfigDir());
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CliError(`Cannot write the CA bundle for the command (system roots plus ${caFile}): ${reason}`);
+  }
 }
 
 /** Runs the command and resolves to the exit code to leave with: the child's, or 128 + signal number as shells do. */
@@ -36,7 +53,7 @@ export async function execOnMachine(session: Session, vmPath: string, apiVersion
   const [program, ...args] = command;
   if (program === undefined) throw new CliError("No command given: kluis vm exec --name VM --resource-group RG -- <command> [args...]");
   const access = await session.arm<MetadataAccess>("POST", `${vmPath}/listMetadataAccess`, apiVersion);
-  const env = machineEnvironment(access, session.location.caFile);
+  const env = machineEnvironment(access, session.location.caFile, caBundle(session.location.caFile));
   // The server connection is no longer needed; the child may run for hours.
   session.close();
   return new Promise<number>((resolve, reject) => {

@@ -24,14 +24,17 @@ describe("vm helpers", () => {
     const env = machineEnvironment(
       { metadataEndpoint: "http://127.0.0.1:4000", identityEndpoint: "http://127.0.0.1:4000/msi/token", identityHeader: "h" },
       "data/tls/ca.pem",
+      "data/tls/ca-bundle.pem",
       { PATH: "/bin" },
     );
     assert.equal(env.PATH, "/bin");
     assert.equal(env.IDENTITY_ENDPOINT, "http://127.0.0.1:4000/msi/token");
     assert.equal(env.IDENTITY_HEADER, "h");
     assert.equal(env.AZURE_POD_IDENTITY_AUTHORITY_HOST, "http://127.0.0.1:4000");
-    for (const name of ["NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"]) {
-      assert.ok(env[name]?.startsWith("/") && env[name]?.endsWith("data/tls/ca.pem"), name);
+    // Node adds NODE_EXTRA_CA_CERTS to its roots; requests and OpenSSL replace theirs with the file: give them the bundle.
+    assert.ok(env.NODE_EXTRA_CA_CERTS?.startsWith("/") && env.NODE_EXTRA_CA_CERTS.endsWith("data/tls/ca.pem"));
+    for (const name of ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"]) {
+      assert.ok(env[name]?.startsWith("/") && env[name]?.endsWith("data/tls/ca-bundle.pem"), name);
     }
   });
 

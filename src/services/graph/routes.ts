@@ -62,6 +62,18 @@ function decodeCertificates(raw: unknown): string[] {
 
 export const graphRoutes: Route<AppServices>[] = [
   {
+    // Every Kluis token is app-only (a service principal or a managed identity): Graph answers /me for those with
+    // this error, and az (keyvault create, role assignments) catches it and looks the principal up by its appId
+    // through servicePrincipals?$filter=servicePrincipalNames/any(...) instead.
+    method: "GET",
+    path: "/v1.0/me",
+    operation: "GetSignedInUser",
+    permission: { kind: "authenticated" },
+    handler: async () => {
+      throw new DomainError("BadRequest", "/me request is only valid with delegated authentication flow.");
+    },
+  },
+  {
     method: "POST",
     path: "/v1.0/applications",
     operation: "CreateApplication",

@@ -17,6 +17,9 @@ const SIGNING_KEY_SETTING = "identity.signing-key";
 const SIGNING_KEY_CONTEXT = "kluis:signing-key";
 const VERIFIED_CACHE_LIMIT = 10_000;
 
+/** 1: `/oauth2/token` with `resource=` (and managed identities); 2: `/oauth2/v2.0/token` with `scope=`. */
+export type TokenVersion = 1 | 2;
+
 export interface IssuedToken {
   accessToken: string;
   expiresOn: number;
@@ -61,33 +64,53 @@ export class Authority {
     return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.resolveAdmin, options.changes ?? new LocalChangeFeed());
   }
 
-  /** `https://host:port/<tenant>/v2.0`, as Entra's v2 issuer is shaped. */
-  get issuer(): string {
+  /**
+   * The issuer of tokens from the v1 endpoint (`/oauth2/token`, and managed identities): Entra's is
+   * `https://sts.windows.net/<tenant>/`; ours has the same shape on a host Kluis controls.
+   */
+  get issuerV1(): string {
+    return `${this.baseUrl}/${this.tenantId}/`;
+  }
+
+  /** The issuer of tokens from the v2 endpoint (`/oauth2/v2.0/token`), shaped as Entra's v2 issuer. */
+  get issuerV2(): string {
     return `${this.baseUrl}/${this.tenantId}/v2.0`;
+  }
+
+  issuerFor(version: TokenVersion): string {
+    return version === 1 ? this.issuerV1 : this.issuerV2;
+  }
+
+  /** Both issuers sign with the same key, so every surface accepts either. */
+  get acceptedIssuers(): string[] {
+    return [this.issuerV1, this.issuerV2];
   }
 
   get keys(): ReadonlyMap<string, KeyObject> {
     return new Map([[this.signingKey.kid, this.signingKey.publicKey]]);
   }
 
-  jwks(): { keys: object[] } {
-    return { keys: [{ ...this.signingKey.publicJwk, issuer: this.issuer }] };
+  jwks(version: TokenVersion): { keys: object[] } {
+    return { keys: [{ ...this.signingKey.publicJwk, issuer: this.issuerFor(version) }] };
   }
 
-  async issue(principal: PrincipalRecord, resource: string, clientAuth: "secret" | "certificate" | "managed"): Promise<IssuedToken> {
+  /**
+   * A token as the v1 or v2 endpoint issues it: `iss` and `ver` follow the endpoint, and so do the names of the
+   * client claims (v1 `appid`/`appidacr`, v2 `azp`/`azpacr`), as in Entra's access tokens.
+   */
+  async issue(principal: PrincipalRecord, resource: string, clientAuth: "secret" | "certificate" | "managed", version: TokenVersion): Promise<IssuedToken> {
     const now = nowSeconds();
+    const acr = clientAuth === "secret" ? "1" : "2";
     const claims: JWTPayload = {
       aud: resource,
-      iss: this.issuer,
+      iss: this.issuerFor(version),
       tid: this.tenantId,
       oid: principal.objectId,
       sub: principal.objectId,
-      appid: principal.appId,
-      azp: principal.appId,
-      appidacr: clientAuth === "certificate" ? "2" : clientAuth === "secret" ? "1" : "2",
+      ...(version === 1 ? { appid: principal.appId, appidacr: acr } : { azp: principal.appId, azpacr: acr }),
       idtyp: "app",
       uti: randomBytes(16).toString("base64url"),
-      ver: "1.0",
+      ver: version === 1 ? "1.0" : "2.0",
     };
     if (principal.kind === "ManagedIdentity" && principal.resourceId) claims.xms_mirid = principal.resourceId;
     const accessToken = await signToken(this.signingKey, claims, TOKEN_LIFETIME_SECONDS, now);
@@ -104,7 +127,7 @@ export class Authority {
     const hit = this.verified.get(token);
     const fresh = this.changes.live || (hit !== undefined && Date.now() - hit.at < FALLBACK_TTL_MS);
     if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
-    const payload = await verifyToken(token, this.keys, { issuer: this.issuer, audiences: [...audiences], now });
+    const payload = await verifyToken(token, this.keys, { issuers: this.acceptedIssuers, audiences: [...audiences], now });
     const objectId = String(payload.oid);
     const principal: Principal = {
       objectId,

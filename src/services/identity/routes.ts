@@ -1,6 +1,7 @@
 /** Entra-compatible discovery and token routes of the identity authority. */
 import type { Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
+import { instanceDiscovery } from "./instance-discovery.js";
 import { issueToken } from "./token-endpoint.js";
 
 const PUBLIC = { kind: "public" } as const;
@@ -9,7 +10,7 @@ function openIdConfiguration(app: AppServices, tenant: string, version: 1 | 2) {
   const base = `${app.endpoints.authorityUrl}/${tenant}`;
   const v = version === 2 ? "/v2.0" : "";
   return {
-    issuer: app.authority.issuer,
+    issuer: app.authority.issuerFor(version),
     authorization_endpoint: `${base}/oauth2${v}/authorize`,
     token_endpoint: `${base}/oauth2${v}/token`,
     jwks_uri: `${base}/discovery${v}/keys`,
@@ -18,7 +19,7 @@ function openIdConfiguration(app: AppServices, tenant: string, version: 1 | 2) {
     scopes_supported: ["openid", "profile", "email", "offline_access"],
     subject_types_supported: ["pairwise"],
     id_token_signing_alg_values_supported: ["RS256"],
-    claims_supported: ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "appid"],
+    claims_supported: ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", version === 2 ? "azp" : "appid", "ver"],
     tenant_region_scope: "NA",
     cloud_instance_name: "kluis",
     request_uri_parameter_supported: false,
@@ -40,8 +41,10 @@ export const identityRoutes: Route<AppServices>[] = [
     permission: PUBLIC,
     handler: async (ctx, app) => ({ status: 200, body: openIdConfiguration(app, ctx.params.tenant!, 1) }),
   },
-  { method: "GET", path: "/{tenant}/discovery/v2.0/keys", operation: "Keys", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: app.authority.jwks() }) },
-  { method: "GET", path: "/{tenant}/discovery/keys", operation: "KeysV1", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: app.authority.jwks() }) },
+  { method: "GET", path: "/{tenant}/discovery/v2.0/keys", operation: "Keys", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: app.authority.jwks(2) }) },
+  { method: "GET", path: "/{tenant}/discovery/keys", operation: "KeysV1", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: app.authority.jwks(1) }) },
+  // `/common/discovery/instance` is the address MSAL uses; Entra answers under any tenant segment.
+  { method: "GET", path: "/{tenant}/discovery/instance", operation: "InstanceDiscovery", permission: PUBLIC, handler: instanceDiscovery },
   { method: "POST", path: "/{tenant}/oauth2/v2.0/token", operation: "Token", permission: PUBLIC, handler: (ctx, app) => issueToken(ctx, app, 2) },
   { method: "POST", path: "/{tenant}/oauth2/token", operation: "TokenV1", permission: PUBLIC, handler: (ctx, app) => issueToken(ctx, app, 1) },
 ];

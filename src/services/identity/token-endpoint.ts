@@ -35,8 +35,8 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
       [700016],
     );
   }
-  const method = await authenticateClient(form, principal, app, tenant);
-  const token = await app.authority.issue(principal, resource, method);
+  const method = await authenticateClient(form, principal, app, tenant, resource);
+  const token = await app.authority.issue(principal, resource, method, version);
   const body: Record<string, unknown> = {
     token_type: "Bearer",
     expires_in: token.expiresIn - 1,
@@ -47,7 +47,7 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
   return { status: 200, body, headers: { "cache-control": "no-store, no-cache", pragma: "no-cache" } };
 }
 
-async function authenticateClient(form: URLSearchParams, principal: PrincipalRecord, app: AppServices, tenant: string): Promise<"secret" | "certificate"> {
+async function authenticateClient(form: URLSearchParams, principal: PrincipalRecord, app: AppServices, tenant: string, resource: string): Promise<"secret" | "certificate"> {
   const secret = form.get("client_secret");
   if (secret !== null) {
     if (Directory.secretIsValid(principal, secret)) return "secret";
@@ -71,7 +71,7 @@ async function authenticateClient(form: URLSearchParams, principal: PrincipalRec
         audiences: [`${base}/oauth2/v2.0/token`, `${base}/oauth2/token`],
       });
       // Remember the jti for as long as the assertion is still accepted: until exp plus the allowed clock skew.
-      await app.replayGuard.check(principal.appId, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS);
+      await app.replayGuard.check(principal.appId, jti, resource, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS);
     } catch (error) {
       if (error instanceof StoreError) throw error; // storage down: 503, not a verdict on the client
       const text = error instanceof AssertionRejected || error instanceof OAuthError ? error.message : "Client assertion is invalid.";

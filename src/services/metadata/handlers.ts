@@ -134,7 +134,8 @@ async function tokenFor(app: AppServices, principal: PrincipalRecord, resource: 
   const cached = tokenCache.get(key);
   if (cached && cached.expiresOn - now > REFRESH_MARGIN_SECONDS) return cached;
   assertKnownResource(app, normalized);
-  const token = await app.authority.issue(principal, normalized, "managed");
+  // Azure's IMDS hands out v1 tokens (sts.windows.net issuer, ver 1.0) for Key Vault and ARM alike.
+  const token = await app.authority.issue(principal, normalized, "managed", 1);
   tokenCache.set(key, token);
   return token;
 }

@@ -62,7 +62,7 @@ async function authenticate(ctx: RequestContext, app: AppServices): Promise<Prin
   }
   const vault = ctx.scope.vault as VaultRecord;
   if (principal.tenantId !== vault.properties.tenantId) {
-    throw new DomainError("Unauthorized", `AKV10032: Invalid issuer. Expected one of ${app.authority.issuer}, found ${principal.issuer}.`);
+    throw new DomainError("Unauthorized", `AKV10032: Invalid issuer. Expected one of ${app.authority.acceptedIssuers.join(", ")}, found ${principal.issuer}.`);
   }
   return principal;
 }
@@ -73,7 +73,7 @@ function vaultTokenMessage(error: TokenRejected, token: string, app: AppServices
     case "audience":
       return `AKV10022: Invalid audience. Expected ${app.endpoints.vaultResource}, found: ${String(claims?.aud ?? "")}.`;
     case "issuer":
-      return `AKV10032: Invalid issuer. Expected one of ${app.authority.issuer}, found ${String(claims?.iss ?? "")}.`;
+      return `AKV10032: Invalid issuer. Expected one of ${app.authority.acceptedIssuers.join(", ")}, found ${String(claims?.iss ?? "")}.`;
     case "expired":
       return "AKV10020: The access token has expired.";
     case "not-yet-valid":
