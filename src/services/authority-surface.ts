@@ -10,6 +10,7 @@ import { bearerToken } from "../http/bearer.js";
 import { Router } from "../http/router.js";
 import type { RequestContext, Route } from "../http/types.js";
 import type { AppServices } from "./app-services.js";
+import { checkArmApiVersion } from "./api-versions.js";
 import { graphRoutes } from "./graph/routes.js";
 import { identityRoutes } from "./identity/routes.js";
 import { deletedVaultRoutes } from "./management/deleted-vault-routes.js";
@@ -57,9 +58,9 @@ export function authoritySurface(app: AppServices): Surface<AppServices> {
     services: app,
     authorizer: app.authorizer,
     authenticate: (ctx) => authenticate(ctx, app),
-    validate(ctx) {
-      if (ctx.path.toLowerCase().startsWith("/subscriptions") && !ctx.query.get("api-version")) {
-        throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    validate(ctx, route) {
+      if (/^\/(subscriptions|providers)(\/|$)/i.test(route.path)) {
+        ctx.scope.apiVersion = checkArmApiVersion(route.path, ctx.query.get("api-version")).behavesAs;
       }
     },
   };
