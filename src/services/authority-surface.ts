@@ -15,25 +15,26 @@ import { graphRoutes } from "./graph/routes.js";
 import { identityRoutes } from "./identity/routes.js";
 import { deletedVaultRoutes } from "./management/deleted-vault-routes.js";
 import { authorizationRoutes } from "./authorization/routes.js";
+import { cloudMetadataFor, type CloudMetadata } from "./management/cloud-metadata.js";
 import { machineRoutes } from "./management/machine-routes.js";
+import { managedHsmRoutes } from "./management/managed-hsm-routes.js";
 import { managementRoutes } from "./management/routes.js";
+import { vaultSecretRoutes } from "./management/vault-secret-routes.js";
 
 const PUBLIC = { kind: "public" } as const;
 
-function cloudMetadata(app: AppServices) {
+function cloudMetadata(app: AppServices): CloudMetadata {
   const url = app.endpoints.authorityUrl;
-  return [
-    {
-      name: "Kluis",
-      portal: url,
-      authentication: { loginEndpoint: `${url}/`, audiences: ["https://management.core.windows.net/", "https://management.azure.com/"], tenant: app.authority.tenantId, identityProvider: "AAD" },
-      graph: `${url}/`,
-      graphAudience: "https://graph.microsoft.com",
-      microsoftGraphResourceId: `${url}/`,
-      resourceManager: `${url}/`,
-      suffixes: { keyVaultDns: app.endpoints.vaultDns, mhsmDns: `managedhsm.${app.endpoints.vaultDns}` },
-    },
-  ];
+  return {
+    name: "Kluis",
+    portal: url,
+    authentication: { loginEndpoint: `${url}/`, audiences: ["https://management.core.windows.net/", "https://management.azure.com/"], tenant: app.authority.tenantId, identityProvider: "AAD" },
+    graph: `${url}/`,
+    graphAudience: "https://graph.microsoft.com",
+    microsoftGraphResourceId: `${url}/`,
+    resourceManager: `${url}/`,
+    suffixes: { keyVaultDns: app.endpoints.vaultDns, mhsmDns: `managedhsm.${app.endpoints.vaultDns}` },
+  };
 }
 
 const miscRoutes: Route<AppServices>[] = [
@@ -48,13 +49,13 @@ const miscRoutes: Route<AppServices>[] = [
       return { status: 200, body: { status: "ready" } };
     },
   },
-  { method: "GET", path: "/metadata/endpoints", operation: "CloudMetadata", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: cloudMetadata(app) }) },
+  { method: "GET", path: "/metadata/endpoints", operation: "CloudMetadata", permission: PUBLIC, handler: async (ctx, app) => ({ status: 200, body: cloudMetadataFor(ctx.query.get("api-version"), cloudMetadata(app)) }) },
 ];
 
 export function authoritySurface(app: AppServices): Surface<AppServices> {
   return {
     name: "authority",
-    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...machineRoutes, ...authorizationRoutes, ...graphRoutes]),
+    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...vaultSecretRoutes, ...managedHsmRoutes, ...machineRoutes, ...authorizationRoutes, ...graphRoutes]),
     services: app,
     authorizer: app.authorizer,
     authenticate: (ctx) => authenticate(ctx, app),
