@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DomainError } from "../domain/errors.js";
-import { ARM_NAMESPACES, armResourceTypeOf, checkArmApiVersion, classifyApiVersion, VAULT_DATA_PLANE } from "./api-versions.js";
+import { ARM_NAMESPACES, armResourceTypeOf, checkArmApiVersion, classifyApiVersion, forEveryGraphVersion, graphVersionOf, VAULT_DATA_PLANE } from "./api-versions.js";
 import { apiVersionAtLeast, checkVaultApiVersion, LATEST_API_VERSION } from "./vault/api-version.js";
 import { SHAPES, shapeFor } from "./vault/shapes.js";
 
@@ -88,6 +88,16 @@ describe("ARM's api-version rule per provider namespace", () => {
     refused(() => checkArmApiVersion(VAULT, "7.4"), "NoRegisteredProviderFound", /^No registered resource provider found for API version '7\.4' for type 'vaults'\. The supported api-versions are '2015-06-01, 2016-10-01, .*, 2024-11-01'\.$/);
     refused(() => checkArmApiVersion(VAULT, "2014-12-19"), "NoRegisteredProviderFound", /for type 'vaults'/);
     refused(() => checkArmApiVersion(VAULT, undefined), "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+  });
+});
+
+describe("Graph's path versions", () => {
+  it("recognizes /v1.0/ and /beta/ only, and serves every route under both", () => {
+    assert.equal(graphVersionOf("/v1.0/servicePrincipals"), "v1.0");
+    assert.equal(graphVersionOf("/beta/applications/x"), "beta");
+    assert.equal(graphVersionOf("/v2.0/servicePrincipals"), undefined);
+    assert.equal(graphVersionOf("/subscriptions"), undefined);
+    assert.deepEqual(forEveryGraphVersion([{ path: "/v1.0/me" }]).map((r) => r.path), ["/v1.0/me", "/beta/me"]);
   });
 });
 

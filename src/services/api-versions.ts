@@ -135,3 +135,20 @@ export function checkArmApiVersion(routePath: string, requested: string | undefi
     `No registered resource provider found for API version '${requested}' for type '${type}'. The supported api-versions are '${family.known.join(", ")}'.`,
   );
 }
+
+/**
+ * Microsoft Graph names its version in the path, not the query: `/v1.0/…`, and `/beta/…`, its preview (a
+ * superset). Kluis serves each Graph route under both, with v1.0's behaviour, so clients written against beta work.
+ */
+export const GRAPH_VERSIONS = ["v1.0", "beta"] as const;
+
+/** The Graph version a path addresses, or undefined when it is not a Graph path. */
+export function graphVersionOf(path: string): string | undefined {
+  const first = path.split("/")[1]?.toLowerCase();
+  return GRAPH_VERSIONS.find((v) => v === first);
+}
+
+/** Graph routes (written under `/v1.0/`) for every Graph version. */
+export function forEveryGraphVersion<R extends { path: string }>(routes: R[]): R[] {
+  return GRAPH_VERSIONS.flatMap((version) => routes.map((route) => ({ ...route, path: route.path.replace(/^\/v1\.0\//i, `/${version}/`) })));
+}

@@ -10,7 +10,7 @@ import { bearerToken } from "../http/bearer.js";
 import { Router } from "../http/router.js";
 import type { RequestContext, Route } from "../http/types.js";
 import type { AppServices } from "./app-services.js";
-import { checkArmApiVersion } from "./api-versions.js";
+import { checkArmApiVersion, forEveryGraphVersion, graphVersionOf } from "./api-versions.js";
 import { graphRoutes } from "./graph/routes.js";
 import { identityRoutes } from "./identity/routes.js";
 import { deletedVaultRoutes } from "./management/deleted-vault-routes.js";
@@ -55,7 +55,7 @@ const miscRoutes: Route<AppServices>[] = [
 export function authoritySurface(app: AppServices): Surface<AppServices> {
   return {
     name: "authority",
-    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...vaultSecretRoutes, ...managedHsmRoutes, ...machineRoutes, ...authorizationRoutes, ...graphRoutes]),
+    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...vaultSecretRoutes, ...managedHsmRoutes, ...machineRoutes, ...authorizationRoutes, ...forEveryGraphVersion(graphRoutes)]),
     services: app,
     authorizer: app.authorizer,
     authenticate: (ctx) => authenticate(ctx, app),
@@ -70,7 +70,7 @@ export function authoritySurface(app: AppServices): Surface<AppServices> {
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
   const token = bearerToken(ctx);
   if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
-  const graph = ctx.path.startsWith("/v1.0/");
+  const graph = graphVersionOf(ctx.path) !== undefined;
   try {
     return await app.authority.authenticate(token, graph ? app.endpoints.audiences.graph : app.endpoints.audiences.management);
   } catch (error) {

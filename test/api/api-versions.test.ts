@@ -120,4 +120,17 @@ describe("api-versions, forward-compatible", () => {
     const missing = await probe("GET", `${server.url}/subscriptions/${server.subscriptionId}/resourcegroups/rg-future`, { bearer: management });
     assertAzureError(missing, 400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
   });
+
+  it("Graph serves its routes under /v1.0/ and /beta/ alike, with the Graph audience only", { timeout: 20_000 }, async () => {
+    const graph = await token(server, "https://graph.microsoft.com");
+    const v1 = await probe("GET", `${server.url}/v1.0/servicePrincipals`, { bearer: graph });
+    const beta = await probe("GET", `${server.url}/beta/servicePrincipals`, { bearer: graph });
+    assert.equal(v1.status, 200, v1.text);
+    assert.equal(beta.status, 200, beta.text);
+    assert.deepEqual(beta.body, v1.body);
+    const created = await probe("POST", `${server.url}/beta/applications`, { bearer: graph, body: { displayName: "beta-app" } });
+    assert.equal(created.status, 201, created.text);
+    assertAzureError(await probe("GET", `${server.url}/beta/servicePrincipals`, { bearer: management }), 401, "InvalidAuthenticationTokenAudience", "wrong audience");
+    assert.equal((await probe("GET", `${server.url}/v2.0/servicePrincipals`, { bearer: graph })).status, 404);
+  });
 });
