@@ -155,6 +155,13 @@ describe("ARM, as real clients use it", () => {
     }
     assert.deepEqual(names.sort(), ["other", "seeded"]);
     await assert.rejects(keyVaults.secrets.get("rg-compat", "compat-kv", "absent"), (error: RestError) => error.statusCode === 404 && error.code === "SecretNotFound");
+    // Bad bodies are refused with a 400 and create nothing.
+    const path = `/subscriptions/${server.subscriptionId}/resourceGroups/rg-compat/providers/Microsoft.KeyVault/vaults/compat-kv/secrets/refused?api-version=2023-07-01`;
+    for (const body of [{}, { properties: "x" }, { properties: { value: 7 } }, { properties: { value: "v", attributes: { enabled: "yes" } } }]) {
+      const reply = await probe("PUT", `${server.url}${path}`, { bearer: management, body });
+      assert.equal(reply.status, 400, `${JSON.stringify(body)}: ${reply.text}`);
+    }
+    assert.equal((await probe("GET", `${server.url}${path}`, { bearer: management })).status, 404);
     await assert.rejects(keyVaults.secrets.get("rg-compat", "no-such-kv", "seeded"), (error: RestError) => error.statusCode === 404);
   });
 
