@@ -25,6 +25,8 @@ export type ErrorCode =
   | "InvalidResourceName"
   | "MissingApiVersionParameter"
   | "InvalidApiVersionParameter"
+  /** ARM: a provider's resource type does not serve the requested api-version. */
+  | "NoRegisteredProviderFound"
   | "InvalidRequestContent"
   | "AuthenticationFailed"
   | "InvalidAuthenticationToken"

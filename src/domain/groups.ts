@@ -6,7 +6,7 @@ import { assertGroupName, normalizeLocation } from "./names.js";
 export class GroupService {
   constructor(private readonly store: Store) {}
 
-  async put(subscriptionId: string, name: string, location: unknown, tags: unknown): Promise<{ group: ResourceGroupRecord; created: boolean }> {
+  async put(subscriptionId: string, name: string, location: unknown, tags: unknown, managedBy?: unknown): Promise<{ group: ResourceGroupRecord; created: boolean }> {
     assertGroupName(name);
     if (typeof location !== "string" || location.trim() === "") {
       throw new DomainError("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Required property 'location' not found in JSON.'");
@@ -23,10 +23,23 @@ export class GroupService {
       name: existing?.name ?? name,
       location: normalizeLocation(location),
       tags: parseTags(tags),
+      managedBy: parseManagedBy(managedBy),
       createdAt: existing?.createdAt ?? Date.now(),
     };
     const created = await this.store.groups.put(group);
     return { group, created };
+  }
+
+  /** ARM's PATCH: `tags` (replacing the whole set) and `managedBy` change when given; the location never does. */
+  async patch(subscriptionId: string, name: string, input: Record<string, unknown>): Promise<ResourceGroupRecord> {
+    const existing = await this.get(subscriptionId, name);
+    const group: ResourceGroupRecord = {
+      ...existing,
+      tags: input.tags === undefined ? existing.tags : parseTags(input.tags),
+      managedBy: input.managedBy === undefined ? (existing.managedBy ?? null) : parseManagedBy(input.managedBy),
+    };
+    await this.store.groups.put(group);
+    return group;
   }
 
   async get(subscriptionId: string, name: string): Promise<ResourceGroupRecord> {
@@ -44,6 +57,13 @@ export class GroupService {
     await this.store.groups.delete(subscriptionId, name);
     return group;
   }
+}
+
+/** The id of the resource managing the group, if any: a string, or null to clear it. */
+function parseManagedBy(managedBy: unknown): string | null {
+  if (managedBy === undefined || managedBy === null) return null;
+  if (typeof managedBy !== "string") throw new DomainError("InvalidRequestContent", "The 'managedBy' property must be a string.");
+  return managedBy;
 }
 
 export function parseTags(tags: unknown): Record<string, string> | null {

@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   VaultNameNotValid: 400,
   MissingApiVersionParameter: 400,
   InvalidApiVersionParameter: 400,
+  NoRegisteredProviderFound: 400,
   InvalidRequestContent: 400,
   Unauthorized: 401,
   AuthenticationFailed: 401,

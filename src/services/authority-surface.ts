@@ -10,29 +10,31 @@ import { bearerToken } from "../http/bearer.js";
 import { Router } from "../http/router.js";
 import type { RequestContext, Route } from "../http/types.js";
 import type { AppServices } from "./app-services.js";
+import { checkArmApiVersion, forEveryGraphVersion, graphVersionOf } from "./api-versions.js";
 import { graphRoutes } from "./graph/routes.js";
 import { identityRoutes } from "./identity/routes.js";
 import { deletedVaultRoutes } from "./management/deleted-vault-routes.js";
 import { authorizationRoutes } from "./authorization/routes.js";
+import { cloudMetadataFor, type CloudMetadata } from "./management/cloud-metadata.js";
 import { machineRoutes } from "./management/machine-routes.js";
+import { managedHsmRoutes } from "./management/managed-hsm-routes.js";
 import { managementRoutes } from "./management/routes.js";
+import { vaultSecretRoutes } from "./management/vault-secret-routes.js";
 
 const PUBLIC = { kind: "public" } as const;
 
-function cloudMetadata(app: AppServices) {
+function cloudMetadata(app: AppServices): CloudMetadata {
   const url = app.endpoints.authorityUrl;
-  return [
-    {
-      name: "Kluis",
-      portal: url,
-      authentication: { loginEndpoint: `${url}/`, audiences: ["https://management.core.windows.net/", "https://management.azure.com/"], tenant: app.authority.tenantId, identityProvider: "AAD" },
-      graph: `${url}/`,
-      graphAudience: "https://graph.microsoft.com",
-      microsoftGraphResourceId: `${url}/`,
-      resourceManager: `${url}/`,
-      suffixes: { keyVaultDns: app.endpoints.vaultDns, mhsmDns: `managedhsm.${app.endpoints.vaultDns}` },
-    },
-  ];
+  return {
+    name: "Kluis",
+    portal: url,
+    authentication: { loginEndpoint: `${url}/`, audiences: ["https://management.core.windows.net/", "https://management.azure.com/"], tenant: app.authority.tenantId, identityProvider: "AAD" },
+    graph: `${url}/`,
+    graphAudience: "https://graph.microsoft.com",
+    microsoftGraphResourceId: `${url}/`,
+    resourceManager: `${url}/`,
+    suffixes: { keyVaultDns: app.endpoints.vaultDns, mhsmDns: `managedhsm.${app.endpoints.vaultDns}` },
+  };
 }
 
 const miscRoutes: Route<AppServices>[] = [
@@ -47,19 +49,19 @@ const miscRoutes: Route<AppServices>[] = [
       return { status: 200, body: { status: "ready" } };
     },
   },
-  { method: "GET", path: "/metadata/endpoints", operation: "CloudMetadata", permission: PUBLIC, handler: async (_ctx, app) => ({ status: 200, body: cloudMetadata(app) }) },
+  { method: "GET", path: "/metadata/endpoints", operation: "CloudMetadata", permission: PUBLIC, handler: async (ctx, app) => ({ status: 200, body: cloudMetadataFor(ctx.query.get("api-version"), cloudMetadata(app)) }) },
 ];
 
 export function authoritySurface(app: AppServices): Surface<AppServices> {
   return {
     name: "authority",
-    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...machineRoutes, ...authorizationRoutes, ...graphRoutes]),
+    router: new Router([...miscRoutes, ...identityRoutes, ...managementRoutes, ...deletedVaultRoutes, ...vaultSecretRoutes, ...managedHsmRoutes, ...machineRoutes, ...authorizationRoutes, ...forEveryGraphVersion(graphRoutes)]),
     services: app,
     authorizer: app.authorizer,
     authenticate: (ctx) => authenticate(ctx, app),
-    validate(ctx) {
-      if (ctx.path.toLowerCase().startsWith("/subscriptions") && !ctx.query.get("api-version")) {
-        throw new DomainError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    validate(ctx, route) {
+      if (/^\/(subscriptions|providers)(\/|$)/i.test(route.path)) {
+        ctx.scope.apiVersion = checkArmApiVersion(route.path, ctx.query.get("api-version")).behavesAs;
       }
     },
   };
@@ -68,7 +70,7 @@ export function authoritySurface(app: AppServices): Surface<AppServices> {
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {
   const token = bearerToken(ctx);
   if (!token) throw new DomainError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
-  const graph = ctx.path.startsWith("/v1.0/");
+  const graph = graphVersionOf(ctx.path) !== undefined;
   try {
     return await app.authority.authenticate(token, graph ? app.endpoints.audiences.graph : app.endpoints.audiences.management);
   } catch (error) {

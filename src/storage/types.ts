@@ -65,6 +65,8 @@ export interface ResourceGroupRecord {
   name: string;
   location: string;
   tags: Record<string, string> | null;
+  /** The id of the resource that manages the group (ARM's managedBy); absent in records written before it existed. */
+  managedBy?: string | null;
   createdAt: number;
 }
 

@@ -5,19 +5,22 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { RestError } from "@azure/core-rest-pipeline";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
 import { adminCredential, arm, claims, createVault, secretClient, token } from "../harness/clients.js";
 import { assertAzureError, probe, type ProbeOptions } from "../harness/probes.js";
-import { REPO, startServer, type KluisServer } from "../harness/server.js";
+import { startServer, type KluisServer } from "../harness/server.js";
 
 type ServiceVersion = NonNullable<SecretClientOptions["serviceVersion"]>;
 
-/** The service versions the installed client declares, read from its own typings so that a new one is not missed. */
+/**
+ * The service versions the installed client declares, read from its own typings so that a new one is not missed.
+ * Found through module resolution, so `npm run compat:latest` reads the newest client's typings.
+ */
 function installedServiceVersions(): ServiceVersion[] {
-  const typings = fs.readFileSync(path.join(REPO, "node_modules/@azure/keyvault-secrets/dist/esm/secretsModels.d.ts"), "utf8");
+  const typings = fs.readFileSync(fileURLToPath(new URL("secretsModels.d.ts", import.meta.resolve("@azure/keyvault-secrets"))), "utf8");
   const union = /serviceVersion\?:\s*([^;]+);/.exec(typings)?.[1] ?? "";
   const versions = [...union.matchAll(/"([^"]+)"/g)].map((m) => m[1] as ServiceVersion);
   assert.ok(versions.includes("7.0") && versions.length >= 8, `unexpected serviceVersion list: ${union}`);

@@ -5,6 +5,7 @@ import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
 import { putVault } from "./deleted-vault-routes.js";
+import { genericResources } from "./generic-resources.js";
 import { groupJson, vaultJson } from "./wire.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
@@ -79,9 +80,16 @@ export const managementRoutes: Route<AppServices>[] = [
     permission: manage("Microsoft.Resources/subscriptions/resourceGroups/write"),
     handler: async (ctx, app) => {
       const input = await body(ctx);
-      const { group, created } = await app.groups.put(subscriptionOf(ctx, app), ctx.params.resourceGroupName!, input.location, input.tags);
+      const { group, created } = await app.groups.put(subscriptionOf(ctx, app), ctx.params.resourceGroupName!, input.location, input.tags, input.managedBy);
       return { status: created ? 201 : 200, body: groupJson(group) };
     },
+  },
+  {
+    method: "PATCH",
+    path: RG,
+    operation: "UpdateResourceGroup",
+    permission: manage("Microsoft.Resources/subscriptions/resourceGroups/write"),
+    handler: async (ctx, app) => ({ status: 200, body: groupJson(await app.groups.patch(subscriptionOf(ctx, app), ctx.params.resourceGroupName!, await body(ctx))) }),
   },
   {
     method: "GET",
@@ -127,14 +135,15 @@ export const managementRoutes: Route<AppServices>[] = [
     path: "/subscriptions/{subscriptionId}/resources",
     operation: "ListResources",
     permission: manage("Microsoft.Resources/subscriptions/resources/read"),
-    handler: async (ctx, app) => {
-      // @azure/arm-keyvault lists vaults through this generic endpoint with $filter=resourceType eq 'Microsoft.KeyVault/vaults'.
-      const vaults = await app.vaults.list(subscriptionOf(ctx, app));
-      const filter = ctx.query.get("$filter") ?? "";
-      const wantsVaults = filter === "" || /resourceType eq 'Microsoft\.KeyVault\/vaults'/i.test(filter);
-      const value = wantsVaults ? vaults.map((v) => vaultJson(v, app.endpoints.vaultUri(v.name))) : [];
-      return { status: 200, body: { value } };
-    },
+    // @azure/arm-keyvault lists vaults through this generic endpoint with $filter=resourceType eq 'Microsoft.KeyVault/vaults'.
+    handler: async (ctx, app) => ({ status: 200, body: { value: await genericResources(app, subscriptionOf(ctx, app), undefined, ctx.query.get("$filter")) } }),
+  },
+  {
+    method: "GET",
+    path: `${RG}/resources`,
+    operation: "ListResourcesByGroup",
+    permission: manage("Microsoft.Resources/subscriptions/resourceGroups/resources/read"),
+    handler: async (ctx, app) => ({ status: 200, body: { value: await genericResources(app, app.tenant.subscriptionId, await groupOf(ctx, app), ctx.query.get("$filter")) } }),
   },
   {
     method: "POST",

@@ -10,7 +10,7 @@ export function groupJson(group: ResourceGroupRecord) {
   return {
     id: groupArmId(group.subscriptionId, group.name),
     location: group.location,
-    managedBy: null,
+    managedBy: group.managedBy ?? null,
     name: group.name,
     properties: { provisioningState: "Succeeded" },
     tags: group.tags,

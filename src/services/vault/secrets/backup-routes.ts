@@ -3,6 +3,7 @@ import { readJsonObject } from "../../../http/body.js";
 import type { Route } from "../../../http/types.js";
 import type { AppServices } from "../../app-services.js";
 import { collectionPermission, vaultOf } from "../vault-context.js";
+import { shaped } from "./routes.js";
 import { secretBundle } from "./wire.js";
 
 const secrets = collectionPermission("secrets");
@@ -29,7 +30,7 @@ export const secretBackupRoutes: Route<AppServices>[] = [
       const parsed = await readJsonObject(ctx, "keyvault");
       // Like recover, restore answers with the bundle of the latest version but without its value.
       const record = await app.secretBackups.restore(vault, parsed.value);
-      return { status: 200, body: secretBundle(uri, vault, record) };
+      return { status: 200, body: shaped(ctx, secretBundle(uri, vault, record)) };
     },
   },
 ];

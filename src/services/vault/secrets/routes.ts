@@ -3,6 +3,7 @@ import { readJsonObject } from "../../../http/body.js";
 import type { RequestContext, Reply, Route } from "../../../http/types.js";
 import type { AppServices } from "../../app-services.js";
 import { nextLink, pageRequest } from "../collection-wire.js";
+import { shapeFor } from "../shapes.js";
 import { collectionPermission, vaultOf } from "../vault-context.js";
 import { deletedSecretBundle, deletedSecretItem, secretBundle, secretItem } from "./wire.js";
 
@@ -11,6 +12,9 @@ const secrets = collectionPermission("secrets");
 const body = (ctx: RequestContext) => readJsonObject(ctx, "keyvault");
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
+
+/** The secret JSON as the request's api-version defines it (see vault/shapes.ts). */
+export const shaped = <T extends Record<string, unknown>>(ctx: RequestContext, json: T): T => shapeFor("secrets", vaultOf(ctx).apiVersion, json);
 
 export const secretRoutes: Route<AppServices>[] = [
   {
@@ -21,7 +25,7 @@ export const secretRoutes: Route<AppServices>[] = [
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.set(vault, ctx.params.name!, await body(ctx));
-      return ok(secretBundle(uri, vault, record, value));
+      return ok(shaped(ctx, secretBundle(uri, vault, record, value)));
     },
   },
   {
@@ -32,7 +36,7 @@ export const secretRoutes: Route<AppServices>[] = [
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.get(vault, ctx.params.name!);
-      return ok(secretBundle(uri, vault, record, value));
+      return ok(shaped(ctx, secretBundle(uri, vault, record, value)));
     },
   },
   {
@@ -46,7 +50,7 @@ export const secretRoutes: Route<AppServices>[] = [
       const name = ctx.params.name!;
       const result = await app.secrets.listVersions(vault, name, page.after, page.limit);
       return ok({
-        value: result.items.map((r) => secretItem(uri, vault, r, true)),
+        value: result.items.map((r) => shaped(ctx, secretItem(uri, vault, r, true))),
         nextLink: nextLink(`${uri}secrets/${name}/versions`, apiVersion, page.limit, result.next),
       });
     },
@@ -59,7 +63,7 @@ export const secretRoutes: Route<AppServices>[] = [
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const { record, value } = await app.secrets.get(vault, ctx.params.name!, ctx.params.version);
-      return ok(secretBundle(uri, vault, record, value));
+      return ok(shaped(ctx, secretBundle(uri, vault, record, value)));
     },
   },
   {
@@ -70,7 +74,7 @@ export const secretRoutes: Route<AppServices>[] = [
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const record = await app.secrets.update(vault, ctx.params.name!, ctx.params.version, await body(ctx));
-      return ok(secretBundle(uri, vault, record));
+      return ok(shaped(ctx, secretBundle(uri, vault, record)));
     },
   },
   {
@@ -81,7 +85,7 @@ export const secretRoutes: Route<AppServices>[] = [
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
       const record = await app.secrets.update(vault, ctx.params.name!, undefined, await body(ctx));
-      return ok(secretBundle(uri, vault, record));
+      return ok(shaped(ctx, secretBundle(uri, vault, record)));
     },
   },
   {
@@ -93,7 +97,7 @@ export const secretRoutes: Route<AppServices>[] = [
       const { vault, uri, apiVersion } = vaultOf(ctx);
       const page = pageRequest(ctx.query);
       const result = await app.secrets.listLatest(vault, page.after, page.limit);
-      return ok({ value: result.items.map((r) => secretItem(uri, vault, r, false)), nextLink: nextLink(`${uri}secrets`, apiVersion, page.limit, result.next) });
+      return ok({ value: result.items.map((r) => shaped(ctx, secretItem(uri, vault, r, false))), nextLink: nextLink(`${uri}secrets`, apiVersion, page.limit, result.next) });
     },
   },
   {
@@ -103,7 +107,7 @@ export const secretRoutes: Route<AppServices>[] = [
     permission: secrets("delete", "delete"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return ok(deletedSecretBundle(uri, vault, await app.secrets.delete(vault, ctx.params.name!)));
+      return ok(shaped(ctx, deletedSecretBundle(uri, vault, await app.secrets.delete(vault, ctx.params.name!))));
     },
   },
   {
@@ -116,7 +120,7 @@ export const secretRoutes: Route<AppServices>[] = [
       const page = pageRequest(ctx.query);
       const result = await app.secrets.listDeleted(vault, page.after, page.limit);
       return ok({
-        value: result.items.map((d) => deletedSecretItem(uri, vault, d)),
+        value: result.items.map((d) => shaped(ctx, deletedSecretItem(uri, vault, d))),
         nextLink: nextLink(`${uri}deletedsecrets`, apiVersion, page.limit, result.next),
       });
     },
@@ -128,7 +132,7 @@ export const secretRoutes: Route<AppServices>[] = [
     permission: secrets("list", "readMetadata/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return ok(deletedSecretBundle(uri, vault, await app.secrets.getDeleted(vault, ctx.params.name!)));
+      return ok(shaped(ctx, deletedSecretBundle(uri, vault, await app.secrets.getDeleted(vault, ctx.params.name!))));
     },
   },
   {
@@ -138,7 +142,7 @@ export const secretRoutes: Route<AppServices>[] = [
     permission: secrets("recover", "recover/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return ok(secretBundle(uri, vault, await app.secrets.recover(vault, ctx.params.name!)));
+      return ok(shaped(ctx, secretBundle(uri, vault, await app.secrets.recover(vault, ctx.params.name!))));
     },
   },
   {
