@@ -128,7 +128,7 @@ export interface VaultStore {
   /** The soft-deleted vault of this name (case-insensitively), or null. */
   getDeletedByName(name: string): Promise<VaultRecord | null>;
   /**
-   * Removes a soft-deleted vault together with everything stored under its id (secrets, all versions), in one
+   * Removes a soft-deleted vault together with everything stored under its id (secrets and keys, all versions, rotation policies), in one
    * transaction; false (and nothing removed) when no deleted vault has that id, e.g. it was recovered meanwhile.
    */
   purgeDeleted(id: string): Promise<boolean>;
@@ -160,61 +160,101 @@ export interface MachineStore {
   delete(id: string): Promise<void>;
 }
 
-export interface SecretAttributesRecord {
+export interface ObjectAttributesRecord {
   enabled: boolean;
   nbf: number | null;
   exp: number | null;
 }
 
-export interface SecretVersionRecord {
+/**
+ * One version of a vault object (a secret or a key). `sealedValue` is the sealed secret value or the sealed private
+ * JWK. `meta` holds a collection's own public fields as JSON (keys: kty, key_ops, public JWK, exportable, release
+ * policy); secrets leave it null.
+ */
+export interface ObjectVersionRecord {
   vaultId: string;
   name: string;
   version: string;
   sealedValue: Buffer;
   contentType: string | null;
+  meta?: Record<string, unknown> | null;
   tags: Record<string, string> | null;
-  attributes: SecretAttributesRecord;
+  attributes: ObjectAttributesRecord;
   createdAt: number;
   updatedAt: number;
 }
 
-export interface DeletedSecretRecord {
-  latest: SecretVersionRecord;
+export interface DeletedObjectRecord {
+  latest: ObjectVersionRecord;
   deletedAt: number;
   scheduledPurgeAt: number;
 }
 
-export interface SecretPage<T> {
+export interface ObjectPage<T> {
   items: T[];
   /** Key to continue after, or null at the end. */
   next: string | null;
 }
 
-export interface SecretStore {
+/** A collection of versioned objects with soft delete: the vault's secrets, and its keys, each one such store. */
+export interface VersionedObjectStore {
   /** Adds a version and makes it the latest. Throws StoreError("conflict") when the name is deleted-but-recoverable. */
-  putVersion(record: SecretVersionRecord): Promise<void>;
-  getLatest(vaultId: string, name: string): Promise<SecretVersionRecord | null>;
-  getVersion(vaultId: string, name: string, version: string): Promise<SecretVersionRecord | null>;
-  /** Latest versions of live secrets ordered by lower-cased name, strictly after `after`. */
-  listLatest(vaultId: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>>;
-  /** Versions of one live secret in creation order, strictly after the position `after`. */
-  listVersions(vaultId: string, name: string, after: string | null, limit: number): Promise<SecretPage<SecretVersionRecord>>;
-  updateVersion(record: SecretVersionRecord): Promise<void>;
-  /** Moves a live secret to the deleted state; returns false when there was none. */
+  putVersion(record: ObjectVersionRecord): Promise<void>;
+  getLatest(vaultId: string, name: string): Promise<ObjectVersionRecord | null>;
+  getVersion(vaultId: string, name: string, version: string): Promise<ObjectVersionRecord | null>;
+  /** Latest versions of live objects ordered by lower-cased name, strictly after `after`. */
+  listLatest(vaultId: string, after: string | null, limit: number): Promise<ObjectPage<ObjectVersionRecord>>;
+  /** Versions of one live object in creation order, strictly after the position `after`. */
+  listVersions(vaultId: string, name: string, after: string | null, limit: number): Promise<ObjectPage<ObjectVersionRecord>>;
+  /** Replaces a version's mutable fields (contentType, meta, tags, attributes, updatedAt). */
+  updateVersion(record: ObjectVersionRecord): Promise<void>;
+  /** Moves a live object to the deleted state; returns false when there was none. */
   markDeleted(vaultId: string, name: string, deletedAt: number, scheduledPurgeAt: number): Promise<boolean>;
-  getDeleted(vaultId: string, name: string): Promise<DeletedSecretRecord | null>;
-  listDeleted(vaultId: string, after: string | null, limit: number): Promise<SecretPage<DeletedSecretRecord>>;
+  getDeleted(vaultId: string, name: string): Promise<DeletedObjectRecord | null>;
+  listDeleted(vaultId: string, after: string | null, limit: number): Promise<ObjectPage<DeletedObjectRecord>>;
   recover(vaultId: string, name: string): Promise<boolean>;
-  /** Removes a deleted secret and all its versions for good. */
+  /** Removes a deleted object and all its versions for good. */
   purge(vaultId: string, name: string): Promise<boolean>;
-  /** Purges every deleted secret whose scheduled purge time has passed; returns how many. */
+  /** Purges every deleted object whose scheduled purge time has passed; returns how many. */
   purgeExpired(now: number): Promise<number>;
   /**
-   * Restores a secret from a backup: inserts `versions` (all of one name, oldest first) atomically, the last one
+   * Restores an object from a backup: inserts `versions` (all of one name, oldest first) atomically, the last one
    * becoming the latest, keeping their version ids and timestamps. Throws StoreError("conflict") when the name
    * exists in the vault, live or deleted; nothing is written then.
    */
-  restore(versions: SecretVersionRecord[]): Promise<void>;
+  restore(versions: ObjectVersionRecord[]): Promise<void>;
+}
+
+export type SecretAttributesRecord = ObjectAttributesRecord;
+export type SecretVersionRecord = ObjectVersionRecord;
+export type DeletedSecretRecord = DeletedObjectRecord;
+export type SecretPage<T> = ObjectPage<T>;
+export type SecretStore = VersionedObjectStore;
+
+/** A key's rotation policy, and when the automatic-rotation job should next look at the key. */
+export interface RotationPolicyRecord {
+  vaultId: string;
+  /** The key's name as first given (looked up case-insensitively). */
+  name: string;
+  /** The policy as the domain shapes it (lifetimeActions, attributes.expiryTime, created/updated). */
+  policy: Record<string, unknown>;
+  /** Unix seconds at which a Rotate action falls due, or null when the policy has none. */
+  dueAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RotationPolicyStore {
+  get(vaultId: string, name: string): Promise<RotationPolicyRecord | null>;
+  /** Inserts or replaces the policy of one key. */
+  put(record: RotationPolicyRecord): Promise<void>;
+  /** Removes the policy of one key (when the key is purged); false when there was none. */
+  delete(vaultId: string, name: string): Promise<boolean>;
+  /**
+   * Atomically takes up to `limit` policies with `dueAt <= now`, moving their `dueAt` to `leaseUntil` so that no
+   * other node takes them meanwhile (the job sets the real next due time after rotating); returns those taken.
+   */
+  claimDue(now: number, leaseUntil: number, limit: number): Promise<RotationPolicyRecord[]>;
 }
 
 export interface RoleAssignmentRecord {
@@ -254,7 +294,9 @@ export interface Store {
   groups: ResourceGroupStore;
   vaults: VaultStore;
   machines: MachineStore;
-  secrets: SecretStore;
+  secrets: VersionedObjectStore;
+  keys: VersionedObjectStore;
+  keyRotationPolicies: RotationPolicyStore;
   roleAssignments: RoleAssignmentStore;
   replays: ReplayStore;
   close(): Promise<void>;
