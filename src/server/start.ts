@@ -49,7 +49,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     keyring,
     tenantId: tenant.tenantId,
     baseUrl: endpoints.authorityUrl,
-    resolveAdmin: async (objectId) => (await directory.get(objectId))?.admin === true,
+    standingOf: async (objectId) => {
+      const principal = await directory.get(objectId);
+      return principal ? { admin: principal.admin, credentialsResetAt: principal.credentialsResetAt ?? null } : null;
+    },
     changes,
   });
   const adminFile = await ensureAdmin(store.settings, directory, config.dataDir, config.resetAdminCredential);

@@ -48,6 +48,8 @@ export interface PrincipalRecord {
   /** For managed identities: the ARM id of the resource the identity belongs to. */
   resourceId: string | null;
   createdAt: number;
+  /** Unix seconds of the last credential reset: tokens issued before it are refused. Absent in older records. */
+  credentialsResetAt?: number | null;
 }
 
 export interface PrincipalStore {
