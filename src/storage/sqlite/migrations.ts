@@ -81,6 +81,12 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
   CREATE INDEX replays_expiry ON replays (expires_at);
   `,
+  // 5: a counter every committed write bumps, also recorded beside the file, so a lost WAL is noticed at open
+  // (integrity.ts).
+  `
+  CREATE TABLE write_counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL) STRICT;
+  INSERT INTO write_counter (id, n) VALUES (1, 0);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
