@@ -34,7 +34,6 @@ export async function openListeners(
 ): Promise<Listeners> {
   const perClient = new Map<string, number>();
   let connections = 0;
-  let inFlight = 0;
   let draining = false;
   let settled: (() => void) | undefined;
   const servers: https.Server[] = [];
@@ -57,16 +56,20 @@ export async function openListeners(
     });
   };
 
+  const inFlight = new Set<ServerResponse>();
+  // While draining, a reply closes its connection, so a client does not send its next request to a server on
+  // its way out.
+  const closeAfterReply = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader("connection", "close");
+  };
   const counted: RequestHandler = (req, res) => {
-    inFlight++;
-    // While draining, a reply closes its connection, so a client does not send its next request to a server on
-    // its way out.
-    if (draining) res.setHeader("connection", "close");
+    inFlight.add(res);
+    if (draining) closeAfterReply(res);
     res.once("close", () => {
-      inFlight--;
+      inFlight.delete(res);
       if (draining) {
         for (const server of servers) server.closeIdleConnections();
-        if (inFlight === 0) settled?.();
+        if (inFlight.size === 0) settled?.();
       }
     });
     handler(req, res);
@@ -86,11 +89,12 @@ export async function openListeners(
     },
     async drain(deadlineMs) {
       draining = true;
+      for (const res of inFlight) closeAfterReply(res);
       // close() stops accepting and, since Node 19, closes connections with no request in progress.
       const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       let timer: NodeJS.Timeout | undefined;
       const finished =
-        inFlight === 0 ||
+        inFlight.size === 0 ||
         (await new Promise<boolean>((resolve) => {
           settled = () => resolve(true);
           timer = setTimeout(() => resolve(false), deadlineMs);
