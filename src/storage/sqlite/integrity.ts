@@ -55,17 +55,21 @@ export function quickCheck(db: Database.Database, dbFile: string): void {
   if (problems.length > 0) throw damaged(dbFile, `quick_check: ${problems.join("; ")}`);
 }
 
+/** The database's write counter; 0 before migration 5 has made it. */
+function counterOf(db: Database.Database): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '${COUNTER_TABLE}'`).get();
+  if (!table) return 0;
+  return Number(db.prepare<[], { n: number | bigint }>(`SELECT n FROM ${COUNTER_TABLE} WHERE id = 1`).get()?.n ?? 0);
+}
+
 /**
- * Compares the database's write counter with the one recorded beside it, then keeps the two in step for as long
- * as `db` is open. Call after migrations (the counter table is migration 5) and before serving.
- * Returns a function that stops tracking and closes the file.
+ * Compares the database's write counter with the one recorded beside it. Call before migrations, so a refused
+ * database is left exactly as found.
  */
-export function trackCommits(db: Database.Database, dbFile: string): () => void {
+export function checkCommits(db: Database.Database, dbFile: string): void {
   const file = lastWriteFile(dbFile);
-  const read = db.prepare<[], { n: number | bigint }>(`SELECT n FROM ${COUNTER_TABLE} WHERE id = 1`);
-  const inDatabase = (): number => Number(read.get()?.n ?? 0);
   const stored = readRecorded(file);
-  const current = inDatabase();
+  const current = counterOf(db);
   if (stored !== null && stored > current) {
     throw new DatabaseDamaged(
       `the database ${dbFile} is missing committed writes: it ends at write ${current}, but write ${stored} was ` +
@@ -73,6 +77,17 @@ export function trackCommits(db: Database.Database, dbFile: string): () => void 
         `${repair(dbFile)} If you restored an older backup on purpose, delete ${file} to accept it.`,
     );
   }
+}
+
+/**
+ * Keeps the counter recorded beside the database in step with it for as long as `db` is open. Call after
+ * migrations (the counter table is migration 5). Returns a function that stops tracking and closes the file.
+ */
+export function trackCommits(db: Database.Database, dbFile: string): () => void {
+  const file = lastWriteFile(dbFile);
+  const read = db.prepare<[], { n: number | bigint }>(`SELECT n FROM ${COUNTER_TABLE} WHERE id = 1`);
+  const inDatabase = (): number => Number(read.get()?.n ?? 0);
+  const current = inDatabase();
   const fd = fs.openSync(file, fs.existsSync(file) ? "r+" : "w", 0o600);
   let written = -1;
   const record = (n: number): void => {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Store } from "../types.js";
-import { damaged, isDamageError, quickCheck, trackCommits } from "./integrity.js";
+import { checkCommits, damaged, isDamageError, quickCheck, trackCommits } from "./integrity.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
 import { SqliteSecrets } from "./secrets.js";
@@ -25,6 +25,7 @@ export function openSqliteStore(file: string): Store {
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
     quickCheck(db, file);
+    checkCommits(db, file);
     migrate(db);
     stopTracking = trackCommits(db, file);
   } catch (error) {
