@@ -144,7 +144,7 @@ describe("refusing to start on damaged or mismatched state", () => {
 const pgSetting = process.env.KLUIS_TEST_POSTGRES;
 const PG_URL = pgSetting && pgSetting !== "skip" ? pgSetting : "postgres://postgres@127.0.0.1:5432/test";
 
-describe("refusing an empty PostgreSQL schema beside an existing data directory", { skip: pgSetting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false }, () => {
+describe("refusing to start on PostgreSQL: an empty schema, another root key", { skip: pgSetting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false }, () => {
   const schemas: string[] = [];
   const servers: KluisServer[] = [];
   after(async () => {
@@ -155,13 +155,14 @@ describe("refusing an empty PostgreSQL schema beside an existing data directory"
     await client.end();
   });
 
+  const storage = (schema: string) => {
+    schemas.push(schema);
+    const url = new URL(PG_URL);
+    url.searchParams.set("schema", schema);
+    return url.toString();
+  };
+
   it("refuses when root.key is present and the schema is empty", TIMEOUT, async () => {
-    const storage = (schema: string) => {
-      schemas.push(schema);
-      const url = new URL(PG_URL);
-      url.searchParams.set("schema", schema);
-      return url.toString();
-    };
     const server = await startServer({ storage: storage(`kluis_safety_${randomBytes(4).toString("hex")}`) });
     servers.push(server);
     await server.stop();
@@ -171,5 +172,16 @@ describe("refusing an empty PostgreSQL schema beside an existing data directory"
     assert.match(refused.output, /PostgreSQL database .* holds no deployment/);
     assert.doesNotMatch(refused.output, /postgres:\/\/[^@\s]*:[^@\s]*@/, "no password in the message");
     assert.deepEqual(snapshot(server.dataDir), before);
+  });
+
+  it("says 'this root key does not open this database' for a node with another root key", TIMEOUT, async () => {
+    const url = storage(`kluis_safety_${randomBytes(4).toString("hex")}`);
+    const server = await startServer({ storage: url });
+    servers.push(server);
+    await server.stop();
+    fs.writeFileSync(path.join(server.dataDir, "root.key"), randomBytes(32).toString("base64"), { mode: 0o600 });
+    const refused = await expectRefusal(server.dataDir, server.port, ["--storage", url]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, /this root key does not open this database/);
   });
 });
