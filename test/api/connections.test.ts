@@ -14,7 +14,7 @@ const HANDSHAKE_S = 1;
 const HEADER_S = 1;
 const BODY_S = 2;
 const IDLE_S = 2;
-/** Node checks header and request deadlines on an interval (at most a quarter of the header timeout here), and the test's own trickle adds up to 200 ms. */
+/** Node checks deadlines on an interval (a quarter of the header timeout here), the trickle adds 200 ms, and the machine is shared. */
 const SLACK_MS = 2_000;
 /** Without the timeouts these connections stay open for minutes; the test stops waiting here. */
 const LIMIT_MS = 12_000;
