@@ -21,7 +21,39 @@ export interface ServerConfig {
   metadata: boolean;
   /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
   resetAdminCredential: boolean;
+  /** How long connections may take and how many may be open (docs/security.md, "Connection limits"). */
+  limits: ConnectionLimits;
 }
+
+/** Bounds on what one client can hold on the HTTPS port; times in seconds. */
+export interface ConnectionLimits {
+  /** From accepting the TCP connection to the end of the TLS handshake. */
+  handshakeTimeout: number;
+  /** From the start of a request (or of the connection) to the end of its headers. */
+  headerTimeout: number;
+  /** From the end of the headers to the end of the body. */
+  bodyTimeout: number;
+  /** A kept-alive connection with no request in progress. */
+  idleTimeout: number;
+  /** Open connections per listening address. */
+  maxConnections: number;
+  /** Open connections from one client address (per listening address). */
+  maxConnectionsPerClient: number;
+  /** On SIGTERM/SIGINT, how long requests in flight may run before their connections are closed. */
+  shutdownTimeout: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  handshakeTimeout: 10,
+  headerTimeout: 10,
+  bodyTimeout: 30,
+  // Longer than the 60 s idle timeout of common load balancers, so the balancer, not Kluis, closes an idle
+  // connection and never sends a request on one Kluis is closing.
+  idleTimeout: 65,
+  maxConnections: 1024,
+  maxConnectionsPerClient: 256,
+  shutdownTimeout: 30,
+};
 
 export interface ServerFlags {
   dataDir?: string;
@@ -35,6 +67,13 @@ export interface ServerFlags {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  handshakeTimeout?: string;
+  headerTimeout?: string;
+  bodyTimeout?: string;
+  idleTimeout?: string;
+  maxConnections?: string;
+  maxConnectionsPerClient?: string;
+  shutdownTimeout?: string;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -70,7 +109,32 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
+    limits: connectionLimits(flags, env),
   };
+}
+
+/** Flag, else environment (KLUIS_HEADER_TIMEOUT …), else the default; a value that is not a positive number fails the start. */
+export function connectionLimits(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ConnectionLimits {
+  const seconds = (flag: string | undefined, name: string, fallback: number): number => positive(flag ?? env[name], name, fallback, false);
+  const count = (flag: string | undefined, name: string, fallback: number): number => positive(flag ?? env[name], name, fallback, true);
+  return {
+    handshakeTimeout: seconds(flags.handshakeTimeout, "KLUIS_HANDSHAKE_TIMEOUT", DEFAULT_LIMITS.handshakeTimeout),
+    headerTimeout: seconds(flags.headerTimeout, "KLUIS_HEADER_TIMEOUT", DEFAULT_LIMITS.headerTimeout),
+    bodyTimeout: seconds(flags.bodyTimeout, "KLUIS_BODY_TIMEOUT", DEFAULT_LIMITS.bodyTimeout),
+    idleTimeout: seconds(flags.idleTimeout, "KLUIS_IDLE_TIMEOUT", DEFAULT_LIMITS.idleTimeout),
+    maxConnections: count(flags.maxConnections, "KLUIS_MAX_CONNECTIONS", DEFAULT_LIMITS.maxConnections),
+    maxConnectionsPerClient: count(flags.maxConnectionsPerClient, "KLUIS_MAX_CONNECTIONS_PER_CLIENT", DEFAULT_LIMITS.maxConnectionsPerClient),
+    shutdownTimeout: seconds(flags.shutdownTimeout, "KLUIS_SHUTDOWN_TIMEOUT", DEFAULT_LIMITS.shutdownTimeout),
+  };
+}
+
+function positive(value: string | undefined, name: string, fallback: number, integer: boolean): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`invalid ${name.replace(/^KLUIS_/, "").toLowerCase().replaceAll("_", " ")}: ${value} (a positive ${integer ? "whole number" : "number of seconds"})`);
+  }
+  return n;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

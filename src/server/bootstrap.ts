@@ -22,15 +22,21 @@ export function writePrivateFile(file: string, content: string | Buffer): void {
   fs.chmodSync(file, 0o600);
 }
 
-/** The root key: from KLUIS_ROOT_KEY (base64) for multi-node deployments, else `root.key` in the data directory. */
-export function loadRootKey(dataDir: string, fromEnv: string | undefined): Buffer {
+/**
+ * The root key: from KLUIS_ROOT_KEY (base64) for multi-node deployments, else `root.key` in the data directory,
+ * made on first use unless `noNewKey` says why it must not be (storage already holds data sealed under a root key).
+ */
+export function loadRootKey(dataDir: string, fromEnv: string | undefined, noNewKey?: (file: string) => Error): Buffer {
   if (fromEnv) {
     const key = Buffer.from(fromEnv, "base64");
     if (key.length !== KEY_BYTES) throw new Error(`KLUIS_ROOT_KEY must be ${KEY_BYTES} bytes, base64-encoded`);
     return key;
   }
   const file = path.join(dataDir, "root.key");
-  if (!fs.existsSync(file)) writePrivateFile(file, newKey().toString("base64"));
+  if (!fs.existsSync(file)) {
+    if (noNewKey) throw noNewKey(file);
+    writePrivateFile(file, newKey().toString("base64"));
+  }
   const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
   if (key.length !== KEY_BYTES) throw new Error(`${file} does not hold a ${KEY_BYTES}-byte key`);
   return key;

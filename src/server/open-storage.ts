@@ -5,6 +5,7 @@
 import path from "node:path";
 import type { ServerConfig } from "../config/config.js";
 import { LocalChangeFeed, type ChangeFeed } from "../domain/change-feed.js";
+import { requireSqliteDatabase } from "./data-guard.js";
 import { openSqliteStore } from "../storage/sqlite/open.js";
 import type { Store } from "../storage/types.js";
 
@@ -12,6 +13,8 @@ export interface OpenedStorage {
   store: Store;
   changes: ChangeFeed;
   kind: "sqlite" | "postgres";
+  /** What to call the storage in messages to the operator: the SQLite file, or the PostgreSQL URL without password. */
+  description: string;
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
@@ -34,7 +37,7 @@ export async function openStorage(config: ServerConfig): Promise<OpenedStorage> 
     const { openPostgresChangeFeed } = await import("../storage/postgres/change-feed.js");
     const store = await openPostgresStore(url, { schema });
     try {
-      return { store, changes: await openPostgresChangeFeed(url, { schema }), kind: "postgres" };
+      return { store, changes: await openPostgresChangeFeed(url, { schema }), kind: "postgres", description: describePostgres(url, schema) };
     } catch (error) {
       await store.close();
       throw error;
@@ -43,5 +46,13 @@ export async function openStorage(config: ServerConfig): Promise<OpenedStorage> 
   if (config.storage && config.storage !== "sqlite") {
     throw new Error(`unsupported storage '${config.storage}': use postgres://… or leave it unset for SQLite`);
   }
-  return { store: openSqliteStore(path.join(config.dataDir, "kluis.db")), changes: new LocalChangeFeed(), kind: "sqlite" };
+  const file = path.join(config.dataDir, "kluis.db");
+  requireSqliteDatabase(config.dataDir, file);
+  return { store: openSqliteStore(file), changes: new LocalChangeFeed(), kind: "sqlite", description: `the database ${file}` };
+}
+
+function describePostgres(url: string, schema: string | undefined): string {
+  const parsed = new URL(url);
+  parsed.password = "";
+  return `the PostgreSQL database ${parsed.toString()}${schema ? ` (schema ${schema})` : ""}`;
 }

@@ -1,8 +1,8 @@
 /** The composition root: builds storage, services and surfaces, then listens. */
 import fs from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
+import path from "node:path";
 import type { ServerConfig } from "../config/config.js";
+import { unwrapDataKey } from "../crypto/envelope.js";
 import { DeletedVaultService } from "../domain/deleted-vaults.js";
 import { invalidateOn } from "../domain/change-feed.js";
 import { Directory } from "../domain/directory.js";
@@ -26,29 +26,52 @@ import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
+import { missingRootKey, requireTenantFor, wrongRootKey } from "./data-guard.js";
+import { openListeners, type RequestHandler } from "./listeners.js";
 import { openStorage } from "./open-storage.js";
 import { ensureSharedTls } from "./shared-tls.js";
-
-type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningServer {
   app: AppServices;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: /readyz answers 503, no new connections, requests in flight finish (up to the configured
+   * shutdown timeout), then everything closes. Resolves to whether every request finished in time.
+   */
+  close(): Promise<boolean>;
 }
 
+/** A failed start closes whatever it had opened (listeners, metadata endpoints, the change feed, storage), then rethrows. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    return await start(config, opened);
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const rootKey = loadRootKey(config.dataDir, config.rootKey);
-  const opened = await openStorage(config);
-  const { changes, kind: storageKind } = opened;
-  const tenant = await loadTenant(opened.store.settings);
+  const storageOpened = await openStorage(config);
+  const { changes, kind: storageKind, description: storage } = storageOpened;
+  opened.push(() => storageOpened.store.close(), () => changes.close());
+  const existing = await storageOpened.store.settings.get("tenant.id");
+  requireTenantFor(config.dataDir, storage, existing !== null);
+  const tenant = await loadTenant(storageOpened.store.settings);
+  // Only storage with nothing sealed in it may get a new root key: any other would open nothing stored.
+  const sealed = await storageOpened.store.dataKeys.latest();
+  const rootKey = loadRootKey(config.dataDir, config.rootKey, sealed ? (file) => missingRootKey(file, storage) : undefined);
+  if (sealed && !rootKeyOpens(rootKey, sealed.wrapped)) {
+    throw wrongRootKey(config.rootKey ? "KLUIS_ROOT_KEY" : path.join(config.dataDir, "root.key"), storage);
+  }
   // Authorization rows (principals, vaults with their policies, role assignments) are MACed under the root key:
   // rows older than that check get theirs once, then every read is checked (domain/row-integrity.ts).
   const rowKey = deriveRowMacKey(rootKey);
-  await sealUnprotectedRows(opened.store, rowKey, tenant.subscriptionId);
-  const store = guardAuthorizationRows(opened.store, rowKey);
+  await sealUnprotectedRows(storageOpened.store, rowKey, tenant.subscriptionId);
+  const store = guardAuthorizationRows(storageOpened.store, rowKey);
   const keyring = new Keyring(store.dataKeys, rootKey);
   const directory = new Directory(store.principals, tenant.tenantId, changes);
   const endpoints = endpointsFor(config);
@@ -65,6 +88,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const adminFile = await ensureAdmin(store.settings, directory, config.dataDir, config.resetAdminCredential);
   const tls = await ensureSharedTls(store.settings, keyring, config.dataDir, config, { certFile: config.certFile, keyFile: config.keyFile });
+  const lifecycle = { draining: false };
 
   const machines = new MachineService(store, directory, keyring, changes);
   const app: AppServices = {
@@ -83,9 +107,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     secretBackups: new SecretBackups(store.secrets, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),
+    lifecycle,
     ...authorizationServices(store, directory, tenant, changes),
   };
   const metadata = new MetadataServers(() => app);
+  opened.push(() => metadata.closeAll());
   invalidateOn(changes, "machine", metadata.snapshots);
   // A machine's identity is a principal: when one goes, no snapshot may keep offering it.
   invalidateOn(changes, "principal", { invalidate: () => metadata.snapshots.invalidate() });
@@ -119,7 +145,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       });
   };
 
-  const servers = await Promise.all(config.hosts.map((host) => listenHttps(host, config.port, tls, handler)));
+  const listeners = await openListeners(config.hosts, config.port, tls, config.limits, handler);
   // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
     void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
@@ -139,21 +165,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   return {
     app,
     close: async () => {
+      lifecycle.draining = true;
       clearInterval(purge);
+      const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
       await metadata.closeAll();
       await changes.close();
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.closeAllConnections();
-              s.close(() => resolve());
-            }),
-        ),
-      );
       await store.close();
+      return finished;
     },
   };
+}
+
+/** Whether `rootKey` unwraps a data key stored under the deployment's root key. */
+function rootKeyOpens(rootKey: Buffer, wrapped: Buffer): boolean {
+  try {
+    unwrapDataKey(rootKey, wrapped);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -174,17 +204,4 @@ async function bindMetadata(metadata: MetadataServers, machines: Store["machines
     const code = (error as NodeJS.ErrnoException).code;
     console.error(JSON.stringify({ level: "warn", component: "metadata", machine: machine.name, port: machine.metadataPort, message: `metadata endpoint not served by this node (${code ?? String(error)})` }));
   }
-}
-
-function listenHttps(host: string, port: number, tls: { cert: string; key: string }, handler: RequestHandler): Promise<https.Server> {
-  const server = https.createServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, handler);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server);
-    });
-  });
 }

@@ -37,4 +37,6 @@ export interface AppServices {
   authorizer: Authorizer;
   /** Role assignments and role definitions (Microsoft.Authorization). */
   roles: RoleAssignmentService;
+  /** Set once the server is shutting down: /readyz then answers 503 so balancers stop sending traffic. */
+  lifecycle: { readonly draining: boolean };
 }

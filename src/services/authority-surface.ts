@@ -45,6 +45,7 @@ const miscRoutes: Route<AppServices>[] = [
     operation: "Ready",
     permission: PUBLIC,
     handler: async (_ctx, app) => {
+      if (app.lifecycle.draining) return { status: 503, body: { status: "shutting down" } };
       await app.store.settings.get("tenant.id");
       return { status: 200, body: { status: "ready" } };
     },

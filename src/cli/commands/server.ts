@@ -18,6 +18,13 @@ interface ServerOptions {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  handshakeTimeout?: string;
+  headerTimeout?: string;
+  bodyTimeout?: string;
+  idleTimeout?: string;
+  maxConnections?: string;
+  maxConnectionsPerClient?: string;
+  shutdownTimeout?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -35,6 +42,13 @@ export function registerServerCommand(program: Command): void {
     .option("--no-access-log", "do not log each request")
     .option("--no-metadata", "do not serve machines' metadata endpoints on this node (env KLUIS_METADATA=0)")
     .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
+    .option("--handshake-timeout <seconds>", "time allowed for a TLS handshake (env KLUIS_HANDSHAKE_TIMEOUT, default 10)")
+    .option("--header-timeout <seconds>", "time allowed to send a request's headers (env KLUIS_HEADER_TIMEOUT, default 10)")
+    .option("--body-timeout <seconds>", "time allowed to send a request's body after its headers (env KLUIS_BODY_TIMEOUT, default 30)")
+    .option("--idle-timeout <seconds>", "how long an idle kept-alive connection stays open (env KLUIS_IDLE_TIMEOUT, default 65)")
+    .option("--max-connections <n>", "open connections per listening address (env KLUIS_MAX_CONNECTIONS, default 1024)")
+    .option("--max-connections-per-client <n>", "open connections from one client address (env KLUIS_MAX_CONNECTIONS_PER_CLIENT, default 256)")
+    .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish (env KLUIS_SHUTDOWN_TIMEOUT, default 30)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -49,16 +63,27 @@ export function registerServerCommand(program: Command): void {
         accessLog: command.getOptionValueSource("accessLog") === "cli" ? options.accessLog : undefined,
         metadata: command.getOptionValueSource("metadata") === "cli" ? options.metadata : undefined,
         resetAdminCredential: options.resetAdminCredential === true,
+        handshakeTimeout: options.handshakeTimeout,
+        headerTimeout: options.headerTimeout,
+        bodyTimeout: options.bodyTimeout,
+        idleTimeout: options.idleTimeout,
+        maxConnections: options.maxConnections,
+        maxConnectionsPerClient: options.maxConnectionsPerClient,
+        shutdownTimeout: options.shutdownTimeout,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));
       let stopping = false;
-      const stop = (): void => {
-        // A second Ctrl-C while closing means "now".
+      const stop = (signal: NodeJS.Signals): void => {
+        // A second signal while draining means "now".
         if (stopping) process.exit(130);
         stopping = true;
+        process.stderr.write(`${signal}: draining (new connections refused, /readyz 503); requests in flight get ${server.app.config.limits.shutdownTimeout} s\n`);
         server.close().then(
-          () => process.exit(0),
+          (finished) => {
+            process.stderr.write(finished ? "stopped: every request finished\n" : "stopped: shutdown timeout reached, remaining connections closed\n");
+            process.exit(0);
+          },
           (error: unknown) => {
             process.stderr.write(`ERROR: shutdown failed: ${(error as Error).message}\n`);
             process.exit(1);

@@ -39,7 +39,10 @@ export class MetadataServers implements MetadataHost {
 
   private async create(machine: MachineRecord): Promise<http.Server> {
     await this.unbind(machine.id);
-    const server = http.createServer((req, res) => {
+    // The same header and body deadlines as the HTTPS port: a local process must not hold a machine's endpoint.
+    const { headerTimeout, bodyTimeout } = this.app().config.limits;
+    const timeouts = { headersTimeout: headerTimeout * 1000, requestTimeout: (headerTimeout + bodyTimeout) * 1000, connectionsCheckingInterval: Math.max(100, Math.min(1000, headerTimeout * 250)) };
+    const server = http.createServer(timeouts, (req, res) => {
       handleMetadataRequest(req, this.app(), this.snapshots, { subscriptionId: machine.subscriptionId, resourceGroup: machine.resourceGroup, name: machine.name }).then(
         (reply) => send(res, reply.status, reply.body, reply.headers),
         (error: unknown) => {

@@ -125,6 +125,12 @@ export const MIGRATIONS: string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX key_rotation_policies_due ON key_rotation_policies (due_at) WHERE due_at IS NOT NULL;
   `,
+  // 6: a counter every committed write bumps, also recorded beside the file, so a lost WAL is noticed at open
+  // (integrity.ts).
+  `
+  CREATE TABLE write_counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL) STRICT;
+  INSERT INTO write_counter (id, n) VALUES (1, 0);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

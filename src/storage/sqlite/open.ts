@@ -1,8 +1,12 @@
-/** Opens the embedded SQLite database: WAL, full fsync on commit (an acknowledged write survives a crash). */
+/**
+ * Opens the embedded SQLite database: WAL, full fsync on commit (an acknowledged write survives a crash), and the
+ * damage checks of integrity.ts before anything is served.
+ */
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Store } from "../types.js";
+import { checkCommits, damaged, isDamageError, quickCheck, trackCommits } from "./integrity.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
 import { KEY_TABLES, SECRET_TABLES } from "../collections.js";
@@ -11,15 +15,25 @@ import { SqliteRotationPolicies } from "./rotation-policies.js";
 import { SqliteReplays } from "./replays.js";
 import { SqliteRoleAssignments } from "./role-assignments.js";
 
+/** Throws DatabaseDamaged (naming the file and the repair) when the file is damaged or has lost commits. */
 export function openSqliteStore(file: string): Store {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
-  fs.chmodSync(file, 0o600);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  migrate(db);
+  let stopTracking: () => void;
+  try {
+    fs.chmodSync(file, 0o600);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    quickCheck(db, file);
+    checkCommits(db, file);
+    migrate(db);
+    stopTracking = trackCommits(db, file);
+  } catch (error) {
+    db.close();
+    throw isDamageError(error) ? damaged(file, (error as Error).message) : error;
+  }
   // 16 MiB of page cache (negative = KiB; SQLite's default is 2 MiB): the hot index pages of 100,000 secrets, while
   // resident memory stays within budget (values themselves are read through the OS page cache).
   db.pragma("cache_size = -16384");
@@ -42,6 +56,8 @@ export function openSqliteStore(file: string): Store {
     roleAssignments: new SqliteRoleAssignments(db),
     replays: new SqliteReplays(db),
     close: async () => {
+      if (!db.open) return;
+      stopTracking();
       db.close();
     },
   };
