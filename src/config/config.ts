@@ -21,6 +21,10 @@ export interface ServerConfig {
   metadata: boolean;
   /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
   resetAdminCredential: boolean;
+  /** Refuse a request (503) whose audit record can't be written; off: log the failure and serve it anyway. */
+  auditFailClosed: boolean;
+  /** Size at which an audit file (SQLite deployments) is closed and the next one begun. */
+  auditMaxFileBytes?: number;
 }
 
 export interface ServerFlags {
@@ -35,6 +39,7 @@ export interface ServerFlags {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  auditFailOpen?: boolean;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -70,7 +75,20 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
+    auditFailClosed: !(flags.auditFailOpen ?? env.KLUIS_AUDIT_FAIL_OPEN === "1"),
+    auditMaxFileBytes: env.KLUIS_AUDIT_MAX_FILE_BYTES ? parsePositive("KLUIS_AUDIT_MAX_FILE_BYTES", env.KLUIS_AUDIT_MAX_FILE_BYTES) : undefined,
   };
+}
+
+function parsePositive(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return number;
+}
+
+/** The storage URL of operator tools that read the server's storage directly (`kluis audit`). */
+export function resolveStorage(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? env.KLUIS_STORAGE;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

@@ -8,6 +8,7 @@ import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
+import type { RequestAudit } from "./request-audit.js";
 import type { Router } from "./router.js";
 import type { Reply, RequestContext, Route } from "./types.js";
 
@@ -25,6 +26,8 @@ export interface Surface<S> {
   validate?(ctx: RequestContext, route: Route<S>): void;
   /** Adds surface headers to every reply, e.g. the challenge on a 401. */
   finish?(ctx: RequestContext, reply: Reply): Reply;
+  /** Records every request in the audit log (see request-audit.ts for what, and in which order). */
+  audit?: RequestAudit;
 }
 
 export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
@@ -38,6 +41,7 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
     }
     reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
   }
+  if (surface.audit) reply = await surface.audit.afterReply(ctx, surface.name, reply);
   return surface.finish ? surface.finish(ctx, reply) : reply;
 }
 
@@ -58,6 +62,7 @@ async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply
   if (permission.kind === "management" || permission.kind === "data") {
     await surface.authorizer.authorize(ctx.principal!, permission, targetOf(ctx, route));
   }
+  await surface.audit?.beforeHandler(ctx, surface.name, route as Route<unknown>);
   return route.handler(ctx, surface.services);
 }
 

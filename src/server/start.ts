@@ -24,6 +24,7 @@ import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
+import { openAudit } from "./open-audit.js";
 import { openStorage } from "./open-storage.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
@@ -83,8 +84,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     for (const machine of await store.machines.listAll()) await bindMetadata(metadata, store.machines, machine, storageKind === "postgres");
   }
 
-  const vault = vaultSurface(app);
-  const authorityHost = authoritySurface(app);
+  const { audit, close: closeAudit } = await openAudit(config, storageKind);
+  const vault: Surface<AppServices> = { ...vaultSurface(app), audit };
+  const authorityHost: Surface<AppServices> = { ...authoritySurface(app), audit };
   const vaultSuffix = `.${config.vaultSuffix}`;
   const handler: RequestHandler = (req, res) => {
     const started = process.hrtime.bigint();
@@ -140,6 +142,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
             }),
         ),
       );
+      await closeAudit();
       await store.close();
     },
   };

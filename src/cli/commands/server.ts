@@ -17,6 +17,7 @@ interface ServerOptions {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  auditFailOpen?: boolean;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -34,6 +35,7 @@ export function registerServerCommand(program: Command): void {
     .option("--no-access-log", "do not log each request")
     .option("--no-metadata", "do not serve machines' metadata endpoints on this node (env KLUIS_METADATA=0)")
     .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
+    .option("--audit-fail-open", "serve requests even when their audit record can't be written (logged); default: refuse with 503 (env KLUIS_AUDIT_FAIL_OPEN=1)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -48,6 +50,7 @@ export function registerServerCommand(program: Command): void {
         accessLog: command.getOptionValueSource("accessLog") === "cli" ? options.accessLog : undefined,
         metadata: command.getOptionValueSource("metadata") === "cli" ? options.metadata : undefined,
         resetAdminCredential: options.resetAdminCredential === true,
+        auditFailOpen: options.auditFailOpen === true ? true : undefined,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

@@ -89,6 +89,20 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
   CREATE INDEX replays_expiry ON replays (expires_at);
   `,
+  // 4: the audit log, one hash chain for all nodes; `audit_head` is its last link, locked by each appending batch.
+  `
+  CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    time TIMESTAMPTZ NOT NULL,
+    vault TEXT,
+    caller TEXT,
+    line TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_time ON audit_log (time);
+  CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL);
+  INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */
