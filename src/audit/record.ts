@@ -55,14 +55,18 @@ export interface ChainHead {
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS };
 
-/** JSON with keys sorted at every level, so a record hashes the same however it was parsed and printed. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+/**
+ * Every field name a record may have, sorted. JSON.stringify with this list as replacer writes the keys in this
+ * order at every level and leaves out anything else: one canonical text per record, cheaply.
+ */
+const RECORD_KEYS = [
+  "seq", "time", "node", "phase", "requestId", "surface", "method", "operation", "path", "vault", "objectName", "objectVersion",
+  "caller", "objectId", "appId", "managedIdentity", "resourceId", "source", "status", "prev", "hash",
+].sort();
+
+/** The canonical text of a record (or of a record without its hash): what is hashed and what is stored. */
+export function canonicalJson(record: Omit<AuditRecord, "hash"> | AuditRecord): string {
+  return JSON.stringify(record, RECORD_KEYS);
 }
 
 /** The hash of a record: SHA-256 over its canonical JSON without the `hash` field (`prev` and `seq` included). */
@@ -77,7 +81,7 @@ export function chain(entries: readonly AuditEntry[], head: ChainHead, node: str
   let current = head;
   for (const entry of entries) {
     const unsigned = { ...entry, seq: current.seq + 1, node, prev: current.hash };
-    const record: AuditRecord = { ...unsigned, hash: hashOf(unsigned) };
+    const record: AuditRecord = { ...unsigned, hash: createHash("sha256").update(canonicalJson(unsigned)).digest("hex") };
     records.push(record);
     current = { seq: record.seq, hash: record.hash };
   }

@@ -2,7 +2,7 @@
  * Verification of a hash chain read back from files or a table. The first record that does not fit is named with
  * where it was found; everything after it is suspect too, so verification stops there.
  */
-import { EMPTY_HEAD, hashOf, type AuditRecord, type ChainHead } from "./record.js";
+import { canonicalJson, EMPTY_HEAD, hashOf, type AuditRecord, type ChainHead } from "./record.js";
 
 export interface StoredLine {
   /** Where the line was read, for the report: "audit-20261202-0001.jsonl:17" or "audit_log seq 17". */
@@ -32,7 +32,9 @@ export async function verifyChain(lines: AsyncIterable<StoredLine>, expectHead?:
       return { ok: false, records: count, location: line.location, seq: null, requestId: null, reason: "the line is not a complete record (torn or edited)" };
     }
     const fail = (reason: string): VerifyResult => ({ ok: false, records: count, location: line.location, seq: record.seq ?? null, requestId: record.requestId ?? null, reason });
-    if (record.hash !== hashOf(record)) return fail("its hash does not match its content: the record was altered");
+    // The stored text must be exactly the canonical form: a field added, or a value rewritten in another
+    // spelling, is an alteration too, even where the hash over the known fields would still match.
+    if (line.text !== canonicalJson(record) || record.hash !== hashOf(record)) return fail("its hash does not match its content: the record was altered");
     if (record.prev !== head.hash) {
       return fail(`it does not follow record ${head.seq}: a record before it was removed or reordered, or the chain was cut`);
     }
