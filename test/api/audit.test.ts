@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { claims, createVault, token } from "../harness/clients.js";
+import { arm, claims, createVault, token } from "../harness/clients.js";
 import { kluis, startServer, tempDir, type KluisServer } from "../harness/server.js";
 
 const API = "api-version=7.5";
@@ -167,6 +167,29 @@ describe("audit log (SQLite: files in the data directory)", { timeout: 120_000 }
     assert.equal(deniedWrite.status, 403);
     assert.equal((await recordOf(server, deniedWrite.requestId!)).status, 403);
     assert.equal(records(server).filter((r) => r.requestId === deniedWrite.requestId && r.phase === "intent").length, 0, "a refused write never gets an intent");
+  });
+
+  it("names a managed identity's machine (xms_mirid) as the caller", async () => {
+    const vmPath = `/subscriptions/${server.subscriptionId}/resourceGroups/rg-audit/providers/Microsoft.Compute/virtualMachines/auditvm`;
+    const created = await arm(server, management, "PUT", `${vmPath}?api-version=2024-03-01`, {
+      location: "westeurope",
+      properties: { hardwareProfile: { vmSize: "Standard_B1s" }, osProfile: { computerName: "auditvm", adminUsername: "azureuser", adminPassword: "Aud1t!Passw0rd" } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const patched = await arm(server, management, "PATCH", `${vmPath}?api-version=2024-03-01`, { identity: { type: "SystemAssigned" } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const endpoint = String(created.body.properties.metadataEndpoint);
+    const imds = await fetch(`${endpoint}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(VAULT_RESOURCE)}`, { headers: { Metadata: "true" } });
+    const machineToken = ((await imds.json()) as { access_token: string }).access_token;
+    const mirid = String(claims(machineToken).xms_mirid);
+    const read = await vaultCall(server, vault, "GET", `/secrets/audited?${API}`, machineToken);
+    assert.equal(read.status, 403, "the machine has no access policy: refused, and recorded");
+    const record = await recordOf(server, read.requestId!);
+    assert.equal(record.caller?.objectId, patched.body.identity.principalId);
+    assert.equal(record.caller?.managedIdentity, true);
+    assert.equal(record.caller?.resourceId, mirid);
+    assert.equal(mirid.toLowerCase(), vmPath.toLowerCase());
+    assert.ok(!auditText(server).includes("Aud1t!Passw0rd"), "no request body in the audit log");
   });
 
   it("keeps the directory 0700 and the files 0600", () => {
