@@ -6,6 +6,7 @@ import fs from "node:fs";
 import { Command } from "commander";
 import { registerAccountCommands } from "./commands/account.js";
 import { registerAdCommands } from "./commands/ad.js";
+import { registerAuditCommands } from "./commands/audit.js";
 import { registerGroupCommands } from "./commands/group.js";
 import { registerKeyvaultCommands } from "./commands/keyvault.js";
 import { registerRoleCommands } from "./commands/role.js";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "ERROR: ")) });
   // Subcommands inherit exitOverride and output settings only if they are set before the subcommands are added.
   registerServerCommand(program);
+  registerAuditCommands(program);
   registerAccountCommands(program);
   registerGroupCommands(program);
   registerSecretCommands(registerKeyvaultCommands(program));

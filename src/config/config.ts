@@ -23,6 +23,10 @@ export interface ServerConfig {
   resetAdminCredential: boolean;
   /** How long connections may take and how many may be open (docs/security.md, "Connection limits"). */
   limits: ConnectionLimits;
+  /** Refuse a request (503) whose audit record can't be written; off: log the failure and serve it anyway. */
+  auditFailClosed: boolean;
+  /** Size at which an audit file (SQLite deployments) is closed and the next one begun. */
+  auditMaxFileBytes?: number;
 }
 
 /** Bounds on what one client can hold on the HTTPS port; times in seconds. */
@@ -74,6 +78,7 @@ export interface ServerFlags {
   maxConnections?: string;
   maxConnectionsPerClient?: string;
   shutdownTimeout?: string;
+  auditFailOpen?: boolean;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -110,6 +115,8 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
     limits: connectionLimits(flags, env),
+    auditFailClosed: !(flags.auditFailOpen ?? env.KLUIS_AUDIT_FAIL_OPEN === "1"),
+    auditMaxFileBytes: env.KLUIS_AUDIT_MAX_FILE_BYTES ? parsePositive("KLUIS_AUDIT_MAX_FILE_BYTES", env.KLUIS_AUDIT_MAX_FILE_BYTES) : undefined,
   };
 }
 
@@ -135,6 +142,17 @@ function positive(value: string | undefined, name: string, fallback: number, int
     throw new Error(`invalid ${name.replace(/^KLUIS_/, "").toLowerCase().replaceAll("_", " ")}: ${value} (a positive ${integer ? "whole number" : "number of seconds"})`);
   }
   return n;
+}
+
+function parsePositive(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return number;
+}
+
+/** The storage URL of operator tools that read the server's storage directly (`kluis audit`). */
+export function resolveStorage(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? env.KLUIS_STORAGE;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

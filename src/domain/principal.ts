@@ -7,6 +7,8 @@ export interface Principal {
   tenantId: string;
   issuer: string;
   kind: PrincipalKind;
+  /** For a managed identity: the resource id of its machine (the token's `xms_mirid`). */
+  resourceId?: string;
   /** Tenant administrator: may use the management plane and the directory. */
   admin: boolean;
 }

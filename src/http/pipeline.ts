@@ -10,6 +10,7 @@ import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
 import { checkBody } from "./body-schema.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
+import type { RequestAudit } from "./request-audit.js";
 import type { Router } from "./router.js";
 import type { Reply, RequestContext, Route } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface Surface<S> {
   validate?(ctx: RequestContext, route: Route<S>): void;
   /** Adds surface headers to every reply, e.g. the challenge on a 401. */
   finish?(ctx: RequestContext, reply: Reply): Reply;
+  /** Records every request in the audit log (see request-audit.ts for what, and in which order). */
+  audit?: RequestAudit;
 }
 
 export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
@@ -40,6 +43,7 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
     }
     reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
   }
+  if (surface.audit) reply = await surface.audit.afterReply(ctx, surface.name, reply);
   return surface.finish ? surface.finish(ctx, reply) : reply;
 }
 
@@ -61,6 +65,7 @@ async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply
     await surface.authorizer.authorize(ctx.principal!, permission, targetOf(ctx, route));
   }
   if (route.body) await checkBody(ctx, route.body);
+  await surface.audit?.beforeHandler(ctx, surface.name, route as Route<unknown>);
   return route.handler(ctx, surface.services);
 }
 

@@ -28,6 +28,7 @@ import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { missingRootKey, requireTenantFor, wrongRootKey } from "./data-guard.js";
 import { openListeners, type RequestHandler } from "./listeners.js";
+import { openAudit } from "./open-audit.js";
 import { openStorage } from "./open-storage.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
@@ -120,8 +121,9 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     for (const machine of await store.machines.listAll()) await bindMetadata(metadata, store.machines, machine, storageKind === "postgres");
   }
 
-  const vault = vaultSurface(app);
-  const authorityHost = authoritySurface(app);
+  const { audit, close: closeAudit } = await openAudit(config, storageKind);
+  const vault: Surface<AppServices> = { ...vaultSurface(app), audit };
+  const authorityHost: Surface<AppServices> = { ...authoritySurface(app), audit };
   const vaultSuffix = `.${config.vaultSuffix}`;
   const handler: RequestHandler = (req, res) => {
     const started = process.hrtime.bigint();
@@ -170,6 +172,8 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
       await metadata.closeAll();
       await changes.close();
+      // Requests in flight have finished (or were cut at the deadline): their audit records are the last ones.
+      await closeAudit();
       await store.close();
       return finished;
     },

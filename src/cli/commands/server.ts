@@ -25,6 +25,7 @@ interface ServerOptions {
   maxConnections?: string;
   maxConnectionsPerClient?: string;
   shutdownTimeout?: string;
+  auditFailOpen?: boolean;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -49,6 +50,7 @@ export function registerServerCommand(program: Command): void {
     .option("--max-connections <n>", "open connections per listening address (env KLUIS_MAX_CONNECTIONS, default 1024)")
     .option("--max-connections-per-client <n>", "open connections from one client address (env KLUIS_MAX_CONNECTIONS_PER_CLIENT, default 256)")
     .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish (env KLUIS_SHUTDOWN_TIMEOUT, default 30)")
+    .option("--audit-fail-open", "serve requests even when their audit record can't be written (logged); default: refuse with 503 (env KLUIS_AUDIT_FAIL_OPEN=1)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -70,6 +72,7 @@ export function registerServerCommand(program: Command): void {
         maxConnections: options.maxConnections,
         maxConnectionsPerClient: options.maxConnectionsPerClient,
         shutdownTimeout: options.shutdownTimeout,
+        auditFailOpen: options.auditFailOpen === true ? true : undefined,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

@@ -145,6 +145,7 @@ export class Authority {
       appId: String(payload.appid ?? payload.azp ?? ""),
       tenantId: String(payload.tid),
       issuer: String(payload.iss),
+      ...(payload.xms_mirid ? { resourceId: String(payload.xms_mirid) } : {}),
       kind: payload.xms_mirid ? "ManagedIdentity" : "ServicePrincipal",
       admin: standing.admin,
     };

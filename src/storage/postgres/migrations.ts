@@ -133,6 +133,20 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX key_rotation_policies_due ON key_rotation_policies (due_at) WHERE due_at IS NOT NULL;
   `,
+  // 5: the audit log, one hash chain for all nodes; `audit_head` is its last link, locked by each appending batch.
+  `
+  CREATE TABLE audit_log (
+    seq BIGINT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    time TIMESTAMPTZ NOT NULL,
+    vault TEXT,
+    caller TEXT,
+    line TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_time ON audit_log (time);
+  CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL);
+  INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */
