@@ -23,6 +23,8 @@ export interface KluisServer {
   dataDir: string;
   url: string;
   caFile: string;
+  /** The server process's id, e.g. to read its memory from /proc/<pid>/status. */
+  readonly pid: number;
   admin: AdminCredential;
   tenantId: string;
   subscriptionId: string;
@@ -98,6 +100,9 @@ export async function startServer(options: StartOptions = {}): Promise<KluisServ
     dataDir,
     url: `https://localhost:${port}`,
     caFile: path.join(dataDir, "tls", "ca.pem"),
+    get pid() {
+      return child!.pid!;
+    },
     admin,
     tenantId: admin.tenantId,
     subscriptionId,
