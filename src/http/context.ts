@@ -21,11 +21,13 @@ export function createContext(req: IncomingMessage): RequestContext {
   }
   let bodyPromise: Promise<Buffer> | undefined;
   const readBody = () => (bodyPromise ??= readLimited(req));
+  const segments = pathSegments(rawPath);
   return {
     req,
     method: (req.method ?? "GET").toUpperCase(),
     hostname: parseHostname(req.headers.host ?? ""),
-    path: normalizePath(rawPath),
+    segments,
+    path: segments.length === 0 ? "/" : `/${segments.map((s) => s.replace(/\//g, "%2F")).join("/")}`,
     query,
     requestId: randomUUID(),
     params: {},
@@ -53,17 +55,22 @@ function parseHostname(host: string): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
-function normalizePath(rawPath: string): string {
-  if (!rawPath.includes("%")) return rawPath.length > 1 && rawPath.endsWith("/") ? rawPath.slice(0, -1) : rawPath || "/";
-  const segments = rawPath.split("/").map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
-  const path = segments.join("/");
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path || "/";
+/**
+ * Split first, decode each segment after: `/secrets/a%2Fv1` is two segments, the second `a/v1`, so an encoded `/`
+ * can never make a path select another route (it reaches the handler as part of a name, which refuses it).
+ */
+function pathSegments(rawPath: string): string[] {
+  return rawPath
+    .split("/")
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      if (!s.includes("%")) return s;
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
 }
 
 function readLimited(req: IncomingMessage): Promise<Buffer> {

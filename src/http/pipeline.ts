@@ -42,7 +42,7 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
 }
 
 async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
-  const match = surface.router.match(ctx.method, ctx.path);
+  const match = surface.router.match(ctx.method, ctx.segments);
   if (match.kind === "not-found") {
     throw new DomainError("NotFound", `The requested resource '${ctx.method} ${ctx.path}' was not found.`);
   }

@@ -180,6 +180,24 @@ describe("vault data plane refuses bad input", () => {
     });
   });
 
+  it("decodes path segments after routing: an encoded '/' is part of a name, never a route's separator", async () => {
+    const version = String((await kv("GET", "/secrets/existing")).body.id).split("/").pop()!;
+    await unchanged(async () => {
+      for (const [method, path, name, body] of [
+        ["GET", `/secrets/existing%2F${version}`, `existing/${version}`, undefined],
+        ["GET", `/secrets/existing%2f${version}`, `existing/${version}`, undefined],
+        ["GET", "/secrets/existing%2Fversions", "existing/versions", undefined],
+        ["PATCH", `/secrets/existing%2F${version}`, `existing/${version}`, { contentType: "x" }],
+        ["DELETE", `/secrets/existing%2F${version}`, `existing/${version}`, undefined],
+        ["PUT", "/secrets/fresh%2Fx", "fresh/x", { value: SECRET }],
+      ] as const) {
+        const reply = await kv(method, path, { body });
+        assertAzureError(reply, 400, "BadParameter", `The request URI contains an invalid name: ${name}`);
+        noEcho(reply);
+      }
+    });
+  });
+
   it("refuses to change a value or an attribute through an invalid update", async () => {
     const version = String((await kv("GET", "/secrets/existing")).body.id).split("/").pop()!;
     await unchanged(async () => {
