@@ -4,6 +4,14 @@ import type { IncomingMessage } from "node:http";
 import { DomainError } from "../domain/errors.js";
 import type { RequestContext } from "./types.js";
 
+/** The client went away before its request was complete: routine, not a failure of the server. */
+export class ClientDisconnected extends Error {
+  override readonly name = "ClientDisconnected";
+  constructor() {
+    super("client disconnected before the request was complete");
+  }
+}
+
 /** Large enough for any Key Vault request (certificate imports included), small enough to refuse floods. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -94,6 +102,10 @@ function readLimited(req: IncomingMessage): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    // A connection reset or closed mid-body ends here (Node's "aborted" error, or a close without "end").
+    req.on("error", () => reject(new ClientDisconnected()));
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientDisconnected());
+    });
   });
 }
