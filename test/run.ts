@@ -17,9 +17,15 @@ const found = ["src", "test"].flatMap((dir) =>
   (fs.readdirSync(path.join(repo, dir), { recursive: true }) as string[]).filter((f) => f.endsWith(".test.ts")).map((f) => path.join(dir, f)),
 );
 const files = process.argv.length > 2 ? process.argv.slice(2) : found.sort();
+/**
+ * Every suite and top-level test sets its own `{ timeout }`. Node 20 applies --test-timeout to each test file as a
+ * whole (not to the tests inside it), so this is the backstop for what a suite's timeout does not cover: a hook
+ * (before/after) that hangs.
+ */
+const FILE_TIMEOUT_MS = 15 * 60 * 1000;
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", "--test-concurrency=2", `--test-timeout=${FILE_TIMEOUT_MS}`, "--test-reporter=spec", ...files],
   {
     stdio: "inherit",
     env: {

@@ -22,7 +22,7 @@ function refused(check: () => unknown, code: string, message: string | RegExp): 
   });
 }
 
-describe("the vault data plane's api-version rule", () => {
+describe("the vault data plane's api-version rule", { timeout: 30_000 }, () => {
   it("answers every known version with its own behaviour", () => {
     for (const known of VAULT_DATA_PLANE.known) assert.equal(behavesAs(known), known);
     assert.equal(LATEST_API_VERSION, "2025-07-01");
@@ -60,7 +60,7 @@ describe("the vault data plane's api-version rule", () => {
   });
 });
 
-describe("ARM's api-version rule per provider namespace", () => {
+describe("ARM's api-version rule per provider namespace", { timeout: 30_000 }, () => {
   const VAULT = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}";
   const RG = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
 
@@ -91,7 +91,7 @@ describe("ARM's api-version rule per provider namespace", () => {
   });
 });
 
-describe("Graph's path versions", () => {
+describe("Graph's path versions", { timeout: 30_000 }, () => {
   it("recognizes /v1.0/ and /beta/ only, and serves every route under both", () => {
     assert.equal(graphVersionOf("/v1.0/servicePrincipals"), "v1.0");
     assert.equal(graphVersionOf("/beta/applications/x"), "beta");
@@ -101,7 +101,7 @@ describe("Graph's path versions", () => {
   });
 });
 
-describe("the shapes table", () => {
+describe("the shapes table", { timeout: 30_000 }, () => {
   const attributes = { enabled: true, created: 1, updated: 1, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 };
   const bundle = { value: "v", id: "https://kv/secrets/a/1", attributes };
 

@@ -15,7 +15,7 @@ const VAULT = "bad-input-kv";
 const SECRET = `Zq9-${randomUUID()}-never-echo`;
 const ORIGINAL = `${SECRET}-original`;
 
-describe("vault data plane refuses bad input", () => {
+describe("vault data plane refuses bad input", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let admin: string;
   let management: string;
