@@ -7,10 +7,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensureTls } from "../src/server/bootstrap.js";
+import { writeTestTls } from "./harness/test-tls.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-test-"));
-const tls = await ensureTls(root, { authorityHost: "localhost", vaultSuffix: "vault.localhost" });
+const caFile = await writeTestTls(path.join(root, "tls"));
 // Node 20's test runner takes no globs: list the test files ourselves.
 const repo = path.resolve(import.meta.dirname, "..");
 const found = ["src", "test"].flatMap((dir) =>
@@ -30,9 +30,9 @@ const result = spawnSync(
     stdio: "inherit",
     env: {
       ...process.env,
-      NODE_EXTRA_CA_CERTS: tls.caFile!,
-      REQUESTS_CA_BUNDLE: tls.caFile!,
-      SSL_CERT_FILE: tls.caFile!,
+      NODE_EXTRA_CA_CERTS: caFile,
+      REQUESTS_CA_BUNDLE: caFile,
+      SSL_CERT_FILE: caFile,
       KLUIS_TEST_TLS_DIR: path.join(root, "tls"),
     },
   },

@@ -159,12 +159,13 @@ export class VaultService {
     return { vault: updated, policies: entries };
   }
 
-  /** Deletes the vault; with soft delete on it stays recoverable and keeps its name taken until purged. */
+  /**
+   * Deletes the vault softly (soft delete is always on, see parseProperties): it stays recoverable and keeps its
+   * name taken until purged.
+   */
   async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<VaultRecord> {
     const vault = await this.get(subscriptionId, resourceGroup, name);
-    if (vault.properties.enableSoftDelete) await this.save({ ...vault, deletedAt: Date.now() });
-    else await this.store.vaults.delete(vault.id);
-    await this.changed(vault.name);
+    await this.save({ ...vault, deletedAt: Date.now() });
     return vault;
   }
 
