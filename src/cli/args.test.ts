@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { ALL_PERMISSIONS, parseBoolean, parseDateTime, parseInteger, parsePermissions, parseTags } from "./args.js";
 import { UsageError } from "./errors.js";
 
-describe("argument values", () => {
+describe("argument values", { timeout: 30_000 }, () => {
   it("parses tags as az does, a bare name meaning an empty value and \"\" clearing", () => {
     assert.deepEqual(parseTags(["env=prod", "owner=a=b", "flag"]), { env: "prod", owner: "a=b", flag: "" });
     assert.deepEqual(parseTags([""]), {});

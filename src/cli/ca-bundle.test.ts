@@ -9,7 +9,7 @@ import { BUNDLE_FILE_NAME, ensureCaBundle } from "./ca-bundle.js";
 
 const FAKE_CA = (n: number) => `-----BEGIN CERTIFICATE-----\nS0xVSVMtQ0EtJHtufQ${n}==\n-----END CERTIFICATE-----\n`;
 
-describe("ensureCaBundle", () => {
+describe("ensureCaBundle", { timeout: 30_000 }, () => {
   let dir: string;
   let caFile: string;
   let fallback: string;

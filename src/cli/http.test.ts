@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { toRequestError } from "./http.js";
 
-describe("error bodies", () => {
+describe("error bodies", { timeout: 30_000 }, () => {
   it("reads the ARM and Key Vault shape", () => {
     const error = toRequestError({ status: 404, body: { error: { code: "SecretNotFound", message: "A secret with (name/id) x was not found in this key vault." } } });
     assert.equal(error.message, "(SecretNotFound) A secret with (name/id) x was not found in this key vault.");

@@ -8,7 +8,7 @@ const groups = [
   { id: "/subscriptions/s/resourceGroups/a", name: "a", location: "northeurope", properties: { provisioningState: "Succeeded" }, tags: { x: "1" } },
 ];
 
-describe("json output", () => {
+describe("json output", { timeout: 30_000 }, () => {
   it("sorts keys at every level and indents by two, like az", () => {
     assert.equal(formatJson({ b: 1, a: { d: [1], c: null } }), '{\n  "a": {\n    "c": null,\n    "d": [\n      1\n    ]\n  },\n  "b": 1\n}');
   });
@@ -22,7 +22,7 @@ describe("json output", () => {
   });
 });
 
-describe("--query", () => {
+describe("--query", { timeout: 30_000 }, () => {
   it("applies JMESPath before formatting", () => {
     assert.deepEqual(applyQuery(groups, "[].name"), ["b", "a"]);
     assert.equal(renderResult(groups, { output: "tsv", query: "[?location=='northeurope'].name | [0]" }), "a\n");
@@ -33,7 +33,7 @@ describe("--query", () => {
   });
 });
 
-describe("table output", () => {
+describe("table output", { timeout: 30_000 }, () => {
   it("shows top-level scalars with capitalised, sorted headers, skipping id and type", () => {
     assert.equal(formatTable(groups), ["Location     Name", "-----------  ----", "westeurope   b", "northeurope  a", ""].join("\n"));
   });
@@ -55,7 +55,7 @@ describe("table output", () => {
   });
 });
 
-describe("tsv output", () => {
+describe("tsv output", { timeout: 30_000 }, () => {
   it("prints one line per item, values in key order, nested lists as lengths and objects as empty fields", () => {
     const items = [{ b: [1, 2], a: "x", c: { deep: 1 }, d: null, e: false }];
     assert.equal(formatTsv(items), "x\t2\t\t\tfalse\n");

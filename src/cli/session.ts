@@ -2,6 +2,8 @@
  * A logged-in session: the profile plus an HTTP client, with one method per API surface (ARM, Graph, vault data
  * plane) that attaches the right token, caches tokens in the profile until five minutes before expiry, and
  * retries once with a fresh token when the server rejects a cached one (after a server re-key, say).
+ * Tokens go only where they belong: ARM and Graph tokens to the configured server's origin, vault tokens to vault
+ * hosts of the cloud's suffix after their challenge (vault-guard.ts).
  */
 import path from "node:path";
 import { resolveDataDir, resolvePort } from "../config/config.js";
@@ -9,6 +11,7 @@ import { RESOURCES, isFresh, requestToken, tokenClaims } from "./auth.js";
 import { CliError, NotLoggedInError, UsageError } from "./errors.js";
 import { HttpClient, toRequestError, type HttpResponse } from "./http.js";
 import { readProfile, writeProfile, type Profile } from "./profile.js";
+import { assertVaultHost, assertVaultNameArgument, challengedResource } from "./vault-guard.js";
 
 export const API_VERSIONS = {
   resources: "2022-09-01",
@@ -50,6 +53,8 @@ export class Session {
   readonly http: HttpClient;
   /** False when flags or environment point this one command at another server: then nothing is cached on disk. */
   private readonly persistent: boolean;
+  /** Vault hosts whose challenge this command has checked, with the resource it named (one command, few hosts). */
+  private readonly challenged = new Map<string, string>();
 
   private constructor(
     private readonly profile: Profile,
@@ -139,12 +144,36 @@ export class Session {
     return response.body as T;
   }
 
-  /** A vault data-plane call; `vaultUrl` is `https://<vault>.<suffix>/`, `pathAndQuery` starts with a slash. */
+  /**
+   * A vault data-plane call; `vaultUrl` is `https://<vault>.<suffix>/`, `pathAndQuery` starts with a slash (or is a
+   * server's absolute nextLink). The host must be a vault of the cloud's suffix, whoever named it.
+   */
   async vault<T = unknown>(method: Method, vaultUrl: string, pathAndQuery: string, body?: unknown): Promise<T> {
     const url = new URL(pathAndQuery, vaultUrl);
+    const suffix = await this.vaultSuffix();
+    assertVaultHost(url, suffix);
     if (!url.searchParams.has("api-version")) url.searchParams.set("api-version", API_VERSIONS.vaultData);
-    const response = await this.authorized(RESOURCES.vault, { method, url: url.toString(), json: body });
+    const request = { method, url: url.toString(), json: body };
+    const resource = await this.vaultResource(request, url, suffix);
+    const response = await this.authorized(resource, request);
     return response.body as T;
+  }
+
+  /**
+   * As the Key Vault SDKs do: the first request to a vault host goes without token and without body; its 401
+   * challenge must name this cloud's vault resource, and the token is then asked for that resource.
+   */
+  private async vaultResource(request: { method: Method; url: string }, url: URL, suffix: string): Promise<string> {
+    const known = this.challenged.get(url.host);
+    if (known !== undefined) return known;
+    const probe = await this.http.send({ method: request.method, url: request.url });
+    if (probe.status !== 401) {
+      if (probe.status >= 400) throw toRequestError(probe);
+      throw new CliError(`${url.origin} answered without asking for a token; it is not a vault of this cloud, and no token was sent.`);
+    }
+    const resource = challengedResource(probe.headers["www-authenticate"], url, suffix);
+    this.challenged.set(url.host, resource);
+    return resource;
   }
 
   /** Every page of a Key Vault list, following nextLink to the end (or until `limit` items). */
@@ -159,7 +188,14 @@ export class Session {
     return limit === undefined ? items : items.slice(0, limit);
   }
 
+  /** `https://<vault>.<suffix>/` for `--vault-name`, which must follow the vault-name rule. */
   async vaultUrl(vaultName: string): Promise<string> {
+    assertVaultNameArgument(vaultName);
+    return `https://${vaultName.toLowerCase()}.${await this.vaultSuffix()}/`;
+  }
+
+  /** The cloud's keyVaultDns (e.g. `vault.localhost:8443`), from the configured server's metadata. */
+  private async vaultSuffix(): Promise<string> {
     let suffix = this.persistent ? this.profile.keyVaultDns : undefined;
     if (suffix === undefined) {
       suffix = await fetchKeyVaultDns(this.http, this.location.serverUrl);
@@ -168,7 +204,7 @@ export class Session {
         writeProfile(this.profile);
       }
     }
-    return `https://${vaultName.toLowerCase()}.${suffix}/`;
+    return suffix;
   }
 
   close(): void {
@@ -176,6 +212,11 @@ export class Session {
   }
 
   private async authorized(resource: string, request: { method: Method; url: string; json?: unknown }): Promise<HttpResponse> {
+    // ARM and Graph live on the configured server only: a nextLink or Location elsewhere gets no token.
+    if (resource === RESOURCES.management || resource === RESOURCES.graph) {
+      const origin = new URL(request.url).origin;
+      if (origin !== new URL(this.location.serverUrl).origin) throw new CliError(`Refusing to send a token to ${origin}: it is not the configured server.`);
+    }
     const first = await this.http.send({ ...request, token: await this.token(resource) });
     // A cached token the server no longer accepts (restarted with new keys, clock skew): get a new one, once.
     const response = first.status === 401 ? await this.http.send({ ...request, token: await this.token(resource, true) }) : first;

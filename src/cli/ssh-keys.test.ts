@@ -17,7 +17,7 @@ function hasSshKeygen(): boolean {
   }
 }
 
-describe("OpenSSH public keys", () => {
+describe("OpenSSH public keys", { timeout: 30_000 }, () => {
   it("encodes e and n as mpints that decode back to the JWK's values", () => {
     const { publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     const jwk = publicKey.export({ format: "jwk" });

@@ -2,6 +2,7 @@
  * The only reader of process.env for the server and the CLI: flags win over environment, environment over defaults.
  */
 import path from "node:path";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "../log/log.js";
 
 export interface ServerConfig {
   dataDir: string;
@@ -17,6 +18,8 @@ export interface ServerConfig {
   storage?: string;
   rootKey?: string;
   accessLog: boolean;
+  /** Threshold of the diagnostic log on stderr; `debug` adds routine events such as client disconnects. */
+  logLevel: LogLevel;
   /** Serve the per-machine metadata endpoints (see docs/deployment.md for several nodes on one host). */
   metadata: boolean;
   /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
@@ -69,6 +72,7 @@ export interface ServerFlags {
   key?: string;
   storage?: string;
   accessLog?: boolean;
+  logLevel?: string;
   metadata?: boolean;
   resetAdminCredential?: boolean;
   handshakeTimeout?: string;
@@ -112,6 +116,7 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     storage: flags.storage ?? env.KLUIS_STORAGE,
     rootKey: env.KLUIS_ROOT_KEY,
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
+    logLevel: parseLogLevel(flags.logLevel ?? env.KLUIS_LOG_LEVEL),
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
     limits: connectionLimits(flags, env),
@@ -153,6 +158,13 @@ function parsePositive(name: string, value: string): number {
 /** The storage URL of operator tools that read the server's storage directly (`kluis audit`). */
 export function resolveStorage(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return flag ?? env.KLUIS_STORAGE;
+}
+
+export function parseLogLevel(value: string | undefined): LogLevel {
+  if (value === undefined || value === "") return "info";
+  const level = value.toLowerCase();
+  if (!isLogLevel(level)) throw new Error(`invalid log level: ${value} (one of ${LOG_LEVELS.join(", ")})`);
+  return level;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

@@ -49,7 +49,7 @@ const ENCODINGS: Record<string, (digest: Buffer) => string> = {
   "base64, unpadded": (d) => d.toString("base64").replace(/=+$/, ""),
 };
 
-describe("verifyClientAssertion thumbprints", () => {
+describe("verifyClientAssertion thumbprints", { timeout: 30_000 }, () => {
   let cert: Certificate;
   let other: Certificate;
   const sign = (header: Record<string, string>, key = cert.key) => {

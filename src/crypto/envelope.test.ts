@@ -14,7 +14,7 @@ function flip(blob: Buffer, index: number): Buffer {
   return copy;
 }
 
-describe("envelope", () => {
+describe("envelope", { timeout: 30_000 }, () => {
   it("seals and opens a value, under a fresh iv each time", () => {
     const key = newKey();
     assert.equal(key.length, KEY_BYTES);

@@ -32,7 +32,3 @@ export function newVersion(): string {
 export function newId(): string {
   return randomUUID();
 }
-
-export function sha256Hex(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
-}

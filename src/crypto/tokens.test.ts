@@ -12,7 +12,7 @@ const LIFETIME = 3600;
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 
-describe("verifyToken", () => {
+describe("verifyToken", { timeout: 30_000 }, () => {
   let key: SigningKey;
   let keys: Map<string, KeyObject>;
   const verify = (token: string, options: { audiences?: string[]; issuer?: string; now?: number } = {}) =>

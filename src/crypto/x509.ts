@@ -85,11 +85,6 @@ export async function issueServerCertificate(ca: IssuedCertificate, dnsNames: st
   return { certPem: cert.toString("pem"), keyPem: await exportKeyPem(keys.privateKey) };
 }
 
-/** True when the PEM certificate covers `hostname` (used to decide whether a stored certificate still fits). */
-export function certificateCovers(certPem: string, hostname: string): boolean {
-  return new X509Certificate(certPem).checkHost(hostname) !== undefined;
-}
-
 /**
  * True when `certPem` was signed by the CA `caPem`, covers every hostname and stays valid for at least `minDays`:
  * whether a stored server certificate may still be served.

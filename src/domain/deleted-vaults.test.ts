@@ -46,7 +46,7 @@ function vault(name: string, overrides: Partial<VaultRecord> = {}): VaultRecord 
   };
 }
 
-describe("deleted vaults and backups (domain)", () => {
+describe("deleted vaults and backups (domain)", { timeout: 30_000 }, () => {
   let dir: string;
   let store: Store;
   let keyring: Keyring;

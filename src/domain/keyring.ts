@@ -1,12 +1,14 @@
 /**
  * Seals and opens values with data keys kept in storage, wrapped under the root key. Unwrapped data keys are cached
- * in memory for the process's life; the root key never leaves this object.
+ * in memory (bounded); the root key never leaves this object.
  */
+import { BoundedCache } from "../cache/bounded-cache.js";
 import { newKey, open, seal, sealedKeyId, unwrapDataKey, wrapDataKey } from "../crypto/envelope.js";
 import type { DataKeyStore } from "../storage/types.js";
 
 export class Keyring {
-  private readonly keys = new Map<number, Buffer>();
+  /** Unwrapped data keys by id; one evicted is unwrapped again from storage when next needed. */
+  private readonly keys = new BoundedCache<number, Buffer>({ name: "data-keys", maxEntries: 1_000, maxBytes: 1024 * 1024 });
   private current: { id: number; key: Buffer } | undefined;
 
   constructor(

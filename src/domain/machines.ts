@@ -3,6 +3,7 @@
  * system-assigned managed identity that the endpoint issues tokens for.
  */
 import { randomBytes } from "node:crypto";
+import { BoundedCache } from "../cache/bounded-cache.js";
 import { constantTimeEqual, newId } from "../crypto/secrets.js";
 import { StoreError, type MachineRecord, type PrincipalRecord, type Store } from "../storage/types.js";
 import type { ChangeFeed } from "./change-feed.js";
@@ -31,7 +32,8 @@ export function machineArmId(m: Pick<MachineRecord, "subscriptionId" | "resource
 const HEADER_CONTEXT = (id: string) => `kluis:identity-header:${id}`;
 
 export class MachineService {
-  private readonly headers = new Map<string, string>();
+  /** Unsealed identity headers by machine id: one unseal per machine, not per App Service token request. */
+  private readonly headers = new BoundedCache<string, string>({ name: "machine-identity-headers", maxEntries: 10_000, maxBytes: 4 * 1024 * 1024 });
 
   constructor(
     private readonly store: Store,

@@ -16,7 +16,7 @@ function rejects(check: (name: string) => void, name: string, code: string, frag
   );
 }
 
-describe("vault names", () => {
+describe("vault names", { timeout: 30_000 }, () => {
   it("accepts 3–24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit", () => {
     for (const name of ["abc", "a-b", "A1b", "kv-prod-01", "a1-b2-c3", "Z".repeat(24), `a${"-b".repeat(11)}1`.slice(0, 24)]) {
       assert.doesNotThrow(() => assertVaultName(name), name);
@@ -32,7 +32,7 @@ describe("vault names", () => {
   });
 });
 
-describe("object names", () => {
+describe("object names", { timeout: 30_000 }, () => {
   it("accepts 1–127 letters, digits and hyphens", () => {
     for (const name of ["a", "0", "-", "App-Secret-1", "x".repeat(127)]) assert.doesNotThrow(() => assertObjectName(name), name);
   });
@@ -44,7 +44,7 @@ describe("object names", () => {
   });
 });
 
-describe("resource group names", () => {
+describe("resource group names", { timeout: 30_000 }, () => {
   it("accepts 1–90 letters, digits, '_', '-', '.', '(' and ')' not ending in '.'", () => {
     for (const name of ["r", "rg-1", "My_Group.(test)", "a.b", "g".repeat(90)]) assert.doesNotThrow(() => assertGroupName(name), name);
   });
@@ -58,14 +58,14 @@ describe("resource group names", () => {
   });
 });
 
-describe("machine names", () => {
+describe("machine names", { timeout: 30_000 }, () => {
   it("accepts up to 64 letters, digits, '_', '.' and '-', starting with a letter or digit", () => {
     for (const name of ["vm1", "1vm", "web_01.prod-a", "m".repeat(64)]) assert.doesNotThrow(() => assertMachineName(name), name);
     for (const name of ["", "-vm", "_vm", "m".repeat(65), "vm 1", "vm/1"]) rejects(assertMachineName, name, "InvalidResourceName", `'${name}' is invalid`);
   });
 });
 
-describe("normalizeLocation", () => {
+describe("normalizeLocation", { timeout: 30_000 }, () => {
   it("lower-cases and drops whitespace, as ARM does", () => {
     assert.equal(normalizeLocation("West US"), "westus");
     assert.equal(normalizeLocation("  East  US 2 "), "eastus2");

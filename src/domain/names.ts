@@ -9,8 +9,13 @@ const GROUP_NAME = /^[-\w._()]{1,90}$/u;
 // Compute resource names are looser; we keep to a safe subset.
 const MACHINE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
+/** Whether `name` follows Azure's vault-name rule; checked before any lookup of a name a client chose. */
+export function isVaultName(name: string): boolean {
+  return VAULT_NAME.test(name);
+}
+
 export function assertVaultName(name: string): void {
-  if (!VAULT_NAME.test(name)) {
+  if (!isVaultName(name)) {
     throw new DomainError(
       "VaultNameNotValid",
       `The vault name '${name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. ` +

@@ -3,10 +3,16 @@
  * reloaded when this node changes it (`invalidate()`) and at most TTL_MS after another node did. A cross-node
  * notification can call `invalidate()` too; nothing else needs to change for it.
  */
+import { estimateBytes, type CacheLimits } from "../cache/bounded-cache.js";
 import type { RoleAssignmentRecord, RoleAssignmentStore } from "../storage/types.js";
 import type { RoleAssignmentSource } from "./authz.js";
 
 const TTL_MS = 1000;
+/**
+ * The set is cached whole or not at all (evicting part of it would make principals look unassigned). Azure allows
+ * 4,000 assignments per subscription; a set beyond these bounds is read for each request instead of being kept.
+ */
+export const ROLE_ASSIGNMENT_CACHE: CacheLimits = { name: "role-assignments", maxEntries: 20_000, maxBytes: 32 * 1024 * 1024 };
 
 export class RoleAssignmentCache implements RoleAssignmentSource {
   private byPrincipal: Map<string, RoleAssignmentRecord[]> | null = null;
@@ -41,9 +47,11 @@ export class RoleAssignmentCache implements RoleAssignmentSource {
         const map = new Map<string, RoleAssignmentRecord[]>();
         for (const a of all) {
           const key = a.principalId.toLowerCase();
-          map.set(key, [...(map.get(key) ?? []), a]);
+          const list = map.get(key);
+          if (list) list.push(a);
+          else map.set(key, [a]);
         }
-        if (generation === this.generation) {
+        if (generation === this.generation && fitsBounds(all)) {
           this.byPrincipal = map;
           this.loadedAt = startedAt;
         }
@@ -58,4 +66,11 @@ export class RoleAssignmentCache implements RoleAssignmentSource {
     this.loading = loading;
     return loading;
   }
+}
+
+function fitsBounds(all: RoleAssignmentRecord[]): boolean {
+  if (all.length > ROLE_ASSIGNMENT_CACHE.maxEntries) return false;
+  let bytes = 0;
+  for (const a of all) bytes += estimateBytes(a);
+  return bytes <= ROLE_ASSIGNMENT_CACHE.maxBytes;
 }

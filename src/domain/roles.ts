@@ -4,6 +4,7 @@
  *
  * Also the one table from a data-plane operation to the RBAC data action it needs, and Azure's wildcard matching.
  */
+import { BoundedCache } from "../cache/bounded-cache.js";
 
 export interface RolePermission {
   actions: string[];
@@ -142,13 +143,8 @@ export function roleById(idOrResourceId: string): RoleDefinition | undefined {
   return BY_ID.get(guid.toLowerCase());
 }
 
-/** A role by its name, case-insensitively, as `az role assignment create --role "Key Vault Secrets User"` gives it. */
-export function roleByName(name: string): RoleDefinition | undefined {
-  const wanted = name.toLowerCase();
-  return BUILT_IN_ROLES.find((r) => r.roleName.toLowerCase() === wanted);
-}
-
-const patterns = new Map<string, RegExp>();
+/** Compiled action patterns; the patterns come from role definitions, few and fixed, but the cache is bounded all the same. */
+const patterns = new BoundedCache<string, RegExp>({ name: "action-patterns", maxEntries: 1_000, maxBytes: 1024 * 1024 }, (_regex, pattern) => 64 + pattern.length * 4);
 
 /** Azure's action matching: case-insensitive, `*` stands for any run of characters (slashes included). */
 export function actionMatches(pattern: string, action: string): boolean {

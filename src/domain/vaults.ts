@@ -3,12 +3,13 @@
  * delete. The data plane looks vaults up by name on every request, so lookups are cached and the cache is
  * refreshed on every change made through this service.
  */
+import { BoundedCache } from "../cache/bounded-cache.js";
 import { newId } from "../crypto/secrets.js";
 import { StoreError, type AccessPolicyEntry, type Store, type VaultProperties, type VaultRecord } from "../storage/types.js";
 import { LocalChangeFeed, type ChangeFeed } from "./change-feed.js";
 import { DomainError } from "./errors.js";
 import { parseTags } from "./groups.js";
-import { assertVaultName, normalizeLocation } from "./names.js";
+import { assertVaultName, isVaultName, normalizeLocation } from "./names.js";
 import { PERMISSIONS_BY_COLLECTION } from "./permissions.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,7 +18,11 @@ const CACHE_TTL_MS = 1000;
 export type PolicyOperation = "add" | "replace" | "remove";
 
 export class VaultService {
-  private readonly cache = new Map<string, { vault: VaultRecord | null; at: number }>();
+  /**
+   * Negative answers are cached too (a client retrying an unknown vault must not cost a query each time); names
+   * are checked by the vault-name rule before they get here, and the cache is bounded, so random names can't grow it.
+   */
+  private readonly cache = new BoundedCache<string, { vault: VaultRecord | null; at: number }>({ name: "vault-lookups", maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
   /** Bumped on every invalidation: a lookup that started before one must not cache what it read. */
   private generation = 0;
 
@@ -35,6 +40,7 @@ export class VaultService {
 
   /** For the data plane: the live vault with this name, or null. Cached briefly; changes here refresh it at once. */
   async byName(name: string): Promise<VaultRecord | null> {
+    if (!isVaultName(name)) return null;
     const key = name.toLowerCase();
     const hit = this.cache.get(key);
     const now = Date.now();
@@ -153,12 +159,13 @@ export class VaultService {
     return { vault: updated, policies: entries };
   }
 
-  /** Deletes the vault; with soft delete on it stays recoverable and keeps its name taken until purged. */
+  /**
+   * Deletes the vault softly (soft delete is always on, see parseProperties): it stays recoverable and keeps its
+   * name taken until purged.
+   */
   async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<VaultRecord> {
     const vault = await this.get(subscriptionId, resourceGroup, name);
-    if (vault.properties.enableSoftDelete) await this.save({ ...vault, deletedAt: Date.now() });
-    else await this.store.vaults.delete(vault.id);
-    await this.changed(vault.name);
+    await this.save({ ...vault, deletedAt: Date.now() });
     return vault;
   }
 

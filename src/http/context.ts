@@ -4,6 +4,14 @@ import type { IncomingMessage } from "node:http";
 import { DomainError } from "../domain/errors.js";
 import type { RequestContext } from "./types.js";
 
+/** The client went away before its request was complete: routine, not a failure of the server. */
+export class ClientDisconnected extends Error {
+  override readonly name = "ClientDisconnected";
+  constructor() {
+    super("client disconnected before the request was complete");
+  }
+}
+
 /** Large enough for any Key Vault request (certificate imports included), small enough to refuse floods. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -21,11 +29,13 @@ export function createContext(req: IncomingMessage): RequestContext {
   }
   let bodyPromise: Promise<Buffer> | undefined;
   const readBody = () => (bodyPromise ??= readLimited(req));
+  const segments = pathSegments(rawPath);
   return {
     req,
     method: (req.method ?? "GET").toUpperCase(),
     hostname: parseHostname(req.headers.host ?? ""),
-    path: normalizePath(rawPath),
+    segments,
+    path: segments.length === 0 ? "/" : `/${segments.map((s) => s.replace(/\//g, "%2F")).join("/")}`,
     query,
     requestId: randomUUID(),
     params: {},
@@ -53,17 +63,22 @@ function parseHostname(host: string): string {
   return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
 }
 
-function normalizePath(rawPath: string): string {
-  if (!rawPath.includes("%")) return rawPath.length > 1 && rawPath.endsWith("/") ? rawPath.slice(0, -1) : rawPath || "/";
-  const segments = rawPath.split("/").map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
-  const path = segments.join("/");
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path || "/";
+/**
+ * Split first, decode each segment after: `/secrets/a%2Fv1` is two segments, the second `a/v1`, so an encoded `/`
+ * can never make a path select another route (it reaches the handler as part of a name, which refuses it).
+ */
+function pathSegments(rawPath: string): string[] {
+  return rawPath
+    .split("/")
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      if (!s.includes("%")) return s;
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
 }
 
 function readLimited(req: IncomingMessage): Promise<Buffer> {
@@ -87,6 +102,10 @@ function readLimited(req: IncomingMessage): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    // A connection reset or closed mid-body ends here (Node's "aborted" error, or a close without "end").
+    req.on("error", () => reject(new ClientDisconnected()));
+    req.on("close", () => {
+      if (!req.complete) reject(new ClientDisconnected());
+    });
   });
 }

@@ -44,10 +44,6 @@ const STATUS: Record<ErrorCode, number> = {
   ServiceUnavailable: 503,
 };
 
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code];
-}
-
 /** Key Vault and ARM share this body: {"error":{"code","message","innererror"?}}. */
 export function azureErrorReply(error: DomainError): Reply {
   const body: { error: { code: string; message: string; innererror?: { code: string } } } = {

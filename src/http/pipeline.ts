@@ -9,6 +9,8 @@ import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
 import { checkBody } from "./body-schema.js";
+import { log } from "../log/log.js";
+import { ClientDisconnected } from "./context.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
 import type { RequestAudit } from "./request-audit.js";
 import type { Router } from "./router.js";
@@ -37,9 +39,14 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
   try {
     reply = (await surface.prepare?.(ctx)) ?? (await route(surface, ctx));
   } catch (error) {
+    if (error instanceof ClientDisconnected) {
+      log("debug", { rid: ctx.requestId, surface: surface.name, op: ctx.scope.operation ?? null, message: error.message });
+      // Nobody is left to read this, unless the client only half-closed; then it says why.
+      return azureErrorReply(new DomainError("BadRequest", "The request body ended before its declared length."));
+    }
     const failure = toDomainError(error);
     if (failure instanceof DomainError && failure.code === "InternalError") {
-      console.error(JSON.stringify({ level: "error", requestId: ctx.requestId, surface: surface.name, error: describe(error) }));
+      log("error", { rid: ctx.requestId, surface: surface.name, error: describe(error) });
     }
     reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
   }
@@ -48,7 +55,7 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
 }
 
 async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply> {
-  const match = surface.router.match(ctx.method, ctx.path);
+  const match = surface.router.match(ctx.method, ctx.segments);
   if (match.kind === "not-found") {
     throw new DomainError("NotFound", `The requested resource '${ctx.method} ${ctx.path}' was not found.`);
   }

@@ -1,6 +1,7 @@
 /**
  * Routes as data: one table per surface drives dispatch, 404/405 and the permission each operation needs.
- * Matching is by path segments; literal segments compare case-insensitively, as ARM and Key Vault do.
+ * Matching is by path segments, split before they are decoded (RequestContext.segments); literal segments compare
+ * case-insensitively, as ARM and Key Vault do.
  */
 import type { Route } from "./types.js";
 
@@ -27,8 +28,7 @@ export class Router<S> {
     }));
   }
 
-  match(method: string, path: string): Match<S> {
-    const parts = split(path);
+  match(method: string, parts: readonly string[]): Match<S> {
     const candidates: { route: Route<S>; params: Record<string, string> }[] = [];
     for (const { route, segments } of this.compiled) {
       if (segments.length !== parts.length) continue;

@@ -15,7 +15,12 @@ export interface RequestContext {
   readonly method: string;
   /** Host name, lower-cased, without port. */
   readonly hostname: string;
-  /** Path without query and without a trailing slash (except "/"), percent-decoded per segment. */
+  /** The path's segments, split on `/` first and then percent-decoded each: a decoded segment may contain `/`. */
+  readonly segments: readonly string[];
+  /**
+   * The decoded segments joined again, without query and trailing slash (except "/"); a `/` inside a segment stays
+   * `%2F`, so the path has the same segments as the request. For messages, logs and resource-id scopes.
+   */
   readonly path: string;
   /** Query parameters with percent-decoded, lower-cased keys (the JS SDK sends `api%2Dversion`). */
   readonly query: ReadonlyMap<string, string>;

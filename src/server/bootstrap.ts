@@ -6,7 +6,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { newKey, KEY_BYTES } from "../crypto/envelope.js";
 import { newId } from "../crypto/secrets.js";
-import { certificateCovers, createCertificateAuthority, issueServerCertificate } from "../crypto/x509.js";
 import type { Directory } from "../domain/directory.js";
 import type { SettingsStore } from "../storage/types.js";
 
@@ -79,30 +78,7 @@ export interface TlsMaterial {
   caFile: string | null;
 }
 
-/** Our own CA and server certificate under `tls/`, unless the operator brings a certificate and key. */
-export async function ensureTls(dataDir: string, names: { authorityHost: string; vaultSuffix: string }, bring?: { certFile?: string; keyFile?: string }): Promise<TlsMaterial> {
-  if (bring?.certFile && bring.keyFile) {
-    return { cert: fs.readFileSync(bring.certFile, "utf8"), key: fs.readFileSync(bring.keyFile, "utf8"), caFile: null };
-  }
-  const dir = path.join(dataDir, "tls");
-  const caFile = path.join(dir, "ca.pem");
-  const caKeyFile = path.join(dir, "ca.key");
-  const certFile = path.join(dir, "server.pem");
-  const keyFile = path.join(dir, "server.key");
-  if (!fs.existsSync(caFile) || !fs.existsSync(caKeyFile)) {
-    const ca = await createCertificateAuthority("Kluis Local CA");
-    writePrivateFile(caKeyFile, ca.keyPem);
-    fs.writeFileSync(caFile, ca.certPem, { mode: 0o644 });
-    fs.rmSync(certFile, { force: true });
-  }
-  const probe = `probe.${names.vaultSuffix}`;
-  const fits = fs.existsSync(certFile) && fs.existsSync(keyFile) && certificateCovers(fs.readFileSync(certFile, "utf8"), names.authorityHost) && certificateCovers(fs.readFileSync(certFile, "utf8"), probe);
-  if (!fits) {
-    const ca = { certPem: fs.readFileSync(caFile, "utf8"), keyPem: fs.readFileSync(caKeyFile, "utf8") };
-    const dns = [...new Set([names.authorityHost, "localhost", `*.${names.vaultSuffix}`])];
-    const issued = await issueServerCertificate(ca, dns, ["127.0.0.1", "::1"]);
-    writePrivateFile(keyFile, issued.keyPem);
-    fs.writeFileSync(certFile, `${issued.certPem.trim()}\n${fs.readFileSync(caFile, "utf8").trim()}\n`, { mode: 0o644 });
-  }
-  return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8"), caFile };
+/** The operator's own certificate and key (e.g. from a public CA for *.vault.example.com): no CA of ours. */
+export function operatorTls(certFile: string, keyFile: string): TlsMaterial {
+  return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8"), caFile: null };
 }

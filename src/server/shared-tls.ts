@@ -12,7 +12,7 @@ import path from "node:path";
 import { certificateFits, createCertificateAuthority, issueServerCertificate, type IssuedCertificate } from "../crypto/x509.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { SettingsStore } from "../storage/types.js";
-import { ensureTls, writePrivateFile, type TlsMaterial } from "./bootstrap.js";
+import { operatorTls, writePrivateFile, type TlsMaterial } from "./bootstrap.js";
 
 const CA_SETTING = "tls.ca";
 const CA_KEY_CONTEXT = "kluis:tls-ca-key";
@@ -37,7 +37,7 @@ export async function ensureSharedTls(
   bring?: { certFile?: string; keyFile?: string },
 ): Promise<TlsMaterial> {
   // The operator's own certificate (e.g. from a public CA for *.vault.example.com) needs nothing from us.
-  if (bring?.certFile && bring.keyFile) return ensureTls(dataDir, names, bring);
+  if (bring?.certFile && bring.keyFile) return operatorTls(bring.certFile, bring.keyFile);
   const dir = path.join(dataDir, "tls");
   const caFile = path.join(dir, "ca.pem");
   const ca = await sharedCa(settings, keyring, dir);

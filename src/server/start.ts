@@ -16,6 +16,7 @@ import { SecretBackups } from "../domain/secret-backup.js";
 import { SecretService } from "../domain/secrets.js";
 import { VaultService } from "../domain/vaults.js";
 import { createContext } from "../http/context.js";
+import { log, setLogLevel } from "../log/log.js";
 import { runPipeline, sendReply, type Surface } from "../http/pipeline.js";
 import type { AppServices } from "../services/app-services.js";
 import { authorizationServices } from "../services/authorization/compose.js";
@@ -45,6 +46,7 @@ export interface RunningServer {
 
 /** A failed start closes whatever it had opened (listeners, metadata endpoints, the change feed, storage), then rethrows. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  setLogLevel(config.logLevel);
   const opened: (() => Promise<unknown>)[] = [];
   try {
     return await start(config, opened);
@@ -131,6 +133,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     const surface: Surface<AppServices> = ctx.hostname.endsWith(vaultSuffix) ? vault : authorityHost;
     runPipeline(surface, ctx)
       .then((reply) => {
+        if (res.destroyed) return; // the client went away (logged at debug level by the pipeline)
         sendReply(res, ctx, reply);
         if (config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -139,10 +142,10 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
           );
         }
       })
-      // The pipeline itself never rejects; this catches a failure to write the reply (e.g. the client went away),
-      // which must cost that one connection, not the process.
+      // The pipeline itself never rejects; this catches a failure to write the reply (the client went away while it
+      // was written), which must cost that one connection, not the process, and is no failure of the server.
       .catch((error: unknown) => {
-        console.error(JSON.stringify({ level: "error", rid: ctx.requestId, error: error instanceof Error ? error.message : "reply failed" }));
+        log("debug", { rid: ctx.requestId, message: `reply not delivered: ${error instanceof Error ? error.message : "write failed"}` });
         res.destroy();
       });
   };

@@ -28,7 +28,7 @@ function speaking(apiVersion: string): PipelinePolicy {
   };
 }
 
-describe("api-versions, forward-compatible", () => {
+describe("api-versions, forward-compatible", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let vaultToken: string;

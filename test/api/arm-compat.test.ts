@@ -16,7 +16,7 @@ import { startServer, type KluisServer } from "../harness/server.js";
 
 const READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 
-describe("ARM, as real clients use it", () => {
+describe("ARM, as real clients use it", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let resources: ResourceManagementClient;

@@ -9,7 +9,7 @@ import type { ClientSecretCredential } from "@azure/identity";
 import { adminCredential, claims, secretClient, token } from "../harness/clients.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
-describe("ARM SDK clients against kluis", () => {
+describe("ARM SDK clients against kluis", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let credential: ClientSecretCredential;
   let resources: ResourceManagementClient;

@@ -15,7 +15,7 @@ const VAULT = "bad-input-kv";
 const SECRET = `Zq9-${randomUUID()}-never-echo`;
 const ORIGINAL = `${SECRET}-original`;
 
-describe("vault data plane refuses bad input", () => {
+describe("vault data plane refuses bad input", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let admin: string;
   let management: string;
@@ -176,6 +176,24 @@ describe("vault data plane refuses bad input", () => {
           assertAzureError(reply, 400, "BadParameter", "The request URI contains an invalid name");
           noEcho(reply);
         }
+      }
+    });
+  });
+
+  it("decodes path segments after routing: an encoded '/' is part of a name, never a route's separator", async () => {
+    const version = String((await kv("GET", "/secrets/existing")).body.id).split("/").pop()!;
+    await unchanged(async () => {
+      for (const [method, path, name, body] of [
+        ["GET", `/secrets/existing%2F${version}`, `existing/${version}`, undefined],
+        ["GET", `/secrets/existing%2f${version}`, `existing/${version}`, undefined],
+        ["GET", "/secrets/existing%2Fversions", "existing/versions", undefined],
+        ["PATCH", `/secrets/existing%2F${version}`, `existing/${version}`, { contentType: "x" }],
+        ["DELETE", `/secrets/existing%2F${version}`, `existing/${version}`, undefined],
+        ["PUT", "/secrets/fresh%2Fx", "fresh/x", { value: SECRET }],
+      ] as const) {
+        const reply = await kv(method, path, { body });
+        assertAzureError(reply, 400, "BadParameter", `The request URI contains an invalid name: ${name}`);
+        noEcho(reply);
       }
     });
   });

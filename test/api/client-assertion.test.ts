@@ -44,7 +44,7 @@ async function makeCertificate(commonName: string): Promise<TestCertificate> {
   return { certPem: cert.toString("pem"), keyPem, der: Buffer.from(cert.rawData).toString("base64"), privateKey: createPrivateKey(keyPem) };
 }
 
-describe("client certificate credentials against kluis", () => {
+describe("client certificate credentials against kluis", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let certificate: TestCertificate;
   let appId: string;

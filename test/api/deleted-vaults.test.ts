@@ -13,7 +13,7 @@ import { kluis, kluisOk, startServer, tempDir, type KluisServer } from "../harne
 
 const API = "api-version=2023-07-01";
 
-describe("deleted vaults", () => {
+describe("deleted vaults", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let oid: string;

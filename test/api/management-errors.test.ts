@@ -14,7 +14,7 @@ const VAULT = "mgmt-kv";
 const GROUPS_API = "api-version=2022-09-01";
 const VAULTS_API = "api-version=2023-07-01";
 
-describe("management plane refuses bad input", () => {
+describe("management plane refuses bad input", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let graph: string;
@@ -193,7 +193,7 @@ describe("management plane refuses bad input", () => {
   });
 });
 
-describe("identity authority refuses bad token requests", () => {
+describe("identity authority refuses bad token requests", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let tokenUrl: string;
 

@@ -38,7 +38,7 @@ function connectFails(host: string, port: number): Promise<boolean> {
   });
 }
 
-describe("machine metadata endpoint", () => {
+describe("machine metadata endpoint", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let vmPath: string;

@@ -22,7 +22,7 @@ const ROLES = {
 } as const;
 type RoleKey = keyof typeof ROLES;
 
-describe("permission matrix: RBAC", () => {
+describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let vaultId: string;

@@ -13,7 +13,7 @@ import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS } from "./per
 const VAULT = "policy-matrix-kv";
 const GROUP = "rg-policy-matrix";
 
-describe("permission matrix: access policies", () => {
+describe("permission matrix: access policies", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let adminOid: string;

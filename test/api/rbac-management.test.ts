@@ -13,7 +13,7 @@ import { kluis, kluisOk, startServer, tempDir, type KluisServer } from "../harne
 const ROLE = { owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c", reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7" };
 const AUTHZ = "providers/Microsoft.Authorization";
 
-describe("RBAC: management plane and role assignments", () => {
+describe("RBAC: management plane and role assignments", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let admin: string;
   let graph: string;

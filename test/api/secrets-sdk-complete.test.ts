@@ -37,7 +37,7 @@ const statusOf = (status: number, code?: string, inner?: string) => (error: Rest
 
 const poll = { intervalInMs: 20 };
 
-describe("SecretClient, every method, every service version", () => {
+describe("SecretClient, every method, every service version", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let adminOid: string;
@@ -119,7 +119,7 @@ describe("SecretClient, every method, every service version", () => {
   }
 });
 
-describe("nextLink paging while the set changes, backup/restore edge cases, purge protection", () => {
+describe("nextLink paging while the set changes, backup/restore edge cases, purge protection", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let bearer: string;

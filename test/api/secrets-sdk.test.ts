@@ -6,7 +6,7 @@ import type { SecretClient } from "@azure/keyvault-secrets";
 import { claims, createVault, secretClient, token } from "../harness/clients.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
-describe("SecretClient against kluis", () => {
+describe("SecretClient against kluis", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let client: SecretClient;
 

@@ -101,7 +101,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe("postgres", { skip: skip ? "KLUIS_TEST_POSTGRES=skip" : false }, () => {
+describe("postgres", { timeout: 300_000, skip: skip ? "KLUIS_TEST_POSTGRES=skip" : false }, () => {
   before(async () => {
     await adminClient();
   });

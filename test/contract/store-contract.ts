@@ -13,6 +13,9 @@ import { registerReplayContract } from "./replays-contract.js";
 import { registerRoleAssignmentContract } from "./role-assignments-contract.js";
 import { group, machine, principal, rejectsWith, T0, vault, type ContractIt } from "./fixtures.js";
 
+/** Each contract test opens its own store; none needs more than a few seconds, even on a loaded machine. */
+const CONTRACT_TEST_TIMEOUT_MS = 60_000;
+
 export type OpenStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
 
 export interface ContractOptions {
@@ -26,7 +29,7 @@ export interface ContractOptions {
 export function runStoreContract(name: string, open: OpenStore, options: ContractOptions = {}): void {
   const test: ContractIt = (title, fn) => {
     const todo = options.knownGaps?.[title];
-    it(title, todo === undefined ? {} : { todo }, async () => {
+    it(title, todo === undefined ? { timeout: CONTRACT_TEST_TIMEOUT_MS } : { todo, timeout: CONTRACT_TEST_TIMEOUT_MS }, async () => {
       const { store, cleanup } = await open();
       try {
         await fn(store);

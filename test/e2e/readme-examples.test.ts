@@ -62,7 +62,7 @@ function substitute(text: string, pairs: [string, string][]): string {
   }, text);
 }
 
-describe("the README's examples, verbatim", () => {
+describe("the README's examples, verbatim", { timeout: 600_000 }, () => {
   let server: KluisServer;
   let home: string;
   let work: string;

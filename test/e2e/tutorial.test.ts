@@ -29,7 +29,7 @@ function writeSample(dir: string, metadataEndpoint: string, vaultUrl: string): s
   return file;
 }
 
-describe("the tutorial through the kluis CLI", () => {
+describe("the tutorial through the kluis CLI", { timeout: 600_000 }, () => {
   let server: KluisServer;
   let home: string;
   let principalId: string;

@@ -23,6 +23,8 @@ export interface KluisServer {
   dataDir: string;
   url: string;
   caFile: string;
+  /** The server process's id, e.g. to read its memory from /proc/<pid>/status. */
+  readonly pid: number;
   admin: AdminCredential;
   tenantId: string;
   subscriptionId: string;
@@ -98,6 +100,9 @@ export async function startServer(options: StartOptions = {}): Promise<KluisServ
     dataDir,
     url: `https://localhost:${port}`,
     caFile: path.join(dataDir, "tls", "ca.pem"),
+    get pid() {
+      return child!.pid!;
+    },
     admin,
     tenantId: admin.tenantId,
     subscriptionId,
@@ -156,6 +161,34 @@ export function kluis(server: KluisServer, home: string, args: string[], env: No
       }
     },
   };
+}
+
+/**
+ * As `kluis`, without blocking this process: for tests that serve something to the CLI from this process (a fake
+ * listener), which a synchronous child would starve.
+ */
+export function kluisAsync(server: KluisServer, home: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, HOME: home, KLUIS_CONFIG_DIR: path.join(home, ".kluis"), KLUIS_DATA_DIR: server.dataDir, KLUIS_PORT: String(server.port), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({
+        status: code ?? -1,
+        stdout,
+        stderr,
+        json: <T>() => JSON.parse(stdout) as T,
+      });
+    });
+  });
 }
 
 /** Runs the built CLI, failing with its output unless it exits 0. */

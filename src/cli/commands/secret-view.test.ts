@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FILE_ENCODINGS, decodeToFileContent, encodeFileContent, isoTime, secretItemView, secretView } from "./secret-view.js";
 
-describe("secret views", () => {
+describe("secret views", { timeout: 30_000 }, () => {
   it("formats Key Vault's unix seconds as Python's isoformat", () => {
     assert.equal(isoTime(1893456000), "2030-01-01T00:00:00+00:00");
     assert.equal(isoTime(1893456000.25), "2030-01-01T00:00:00.250000+00:00");
@@ -43,7 +43,7 @@ describe("secret views", () => {
   });
 });
 
-describe("file encodings", () => {
+describe("file encodings", { timeout: 30_000 }, () => {
   it("round-trips bytes through every encoding that can carry them", () => {
     const text = Buffer.from("héllo wörld\n", "utf8");
     for (const encoding of FILE_ENCODINGS) {

@@ -16,6 +16,7 @@ interface ServerOptions {
   authorityHost?: string;
   storage?: string;
   accessLog?: boolean;
+  logLevel?: string;
   metadata?: boolean;
   resetAdminCredential?: boolean;
   handshakeTimeout?: string;
@@ -41,6 +42,7 @@ export function registerServerCommand(program: Command): void {
     .option("--authority-host <host>", "public host name of the authority (default localhost)")
     .option("--storage <url>", "storage URL, e.g. postgres://… (default: SQLite in the data directory)")
     .option("--no-access-log", "do not log each request")
+    .option("--log-level <level>", "diagnostic log threshold: debug, info, warn or error (env KLUIS_LOG_LEVEL, default info)")
     .option("--no-metadata", "do not serve machines' metadata endpoints on this node (env KLUIS_METADATA=0)")
     .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
     .option("--handshake-timeout <seconds>", "time allowed for a TLS handshake (env KLUIS_HANDSHAKE_TIMEOUT, default 10)")
@@ -63,6 +65,7 @@ export function registerServerCommand(program: Command): void {
         storage: options.storage,
         // commander defaults a --no-* flag to true; only an explicit flag may override KLUIS_ACCESS_LOG.
         accessLog: command.getOptionValueSource("accessLog") === "cli" ? options.accessLog : undefined,
+        logLevel: options.logLevel,
         metadata: command.getOptionValueSource("metadata") === "cli" ? options.metadata : undefined,
         resetAdminCredential: options.resetAdminCredential === true,
         handshakeTimeout: options.handshakeTimeout,

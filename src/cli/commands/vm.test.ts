@@ -6,7 +6,7 @@ import { machineEnvironment } from "./vm-exec.js";
 import { imageReference } from "./vm-images.js";
 import { macAddressFor } from "./vm.js";
 
-describe("vm helpers", () => {
+describe("vm helpers", { timeout: 30_000 }, () => {
   it("derives a stable MAC address in Microsoft's range from the vmId", () => {
     const mac = macAddressFor("6f1c1e2a-0000-4000-8000-000000000001");
     assert.match(mac, /^00-0D-3A-[0-9A-F]{2}-[0-9A-F]{2}-[0-9A-F]{2}$/);

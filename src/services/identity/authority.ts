@@ -4,6 +4,7 @@
  * signs and verifies alike.
  */
 import type { KeyObject } from "node:crypto";
+import { BoundedCache } from "../../cache/bounded-cache.js";
 import type { JWTPayload } from "jose";
 import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, TokenRejected, verifyToken, type SigningKey } from "../../crypto/tokens.js";
 import { randomBytes } from "node:crypto";
@@ -15,7 +16,6 @@ import type { PrincipalRecord, SettingsStore } from "../../storage/types.js";
 export const TOKEN_LIFETIME_SECONDS = 3600;
 const SIGNING_KEY_SETTING = "identity.signing-key";
 const SIGNING_KEY_CONTEXT = "kluis:signing-key";
-const VERIFIED_CACHE_LIMIT = 10_000;
 
 /** 1: `/oauth2/token` with `resource=` (and managed identities); 2: `/oauth2/v2.0/token` with `scope=`. */
 export type TokenVersion = 1 | 2;
@@ -32,7 +32,12 @@ export interface IssuedToken {
 }
 
 export class Authority {
-  private readonly verified = new Map<string, { principal: Principal; exp: number; aud: string; at: number }>();
+  /** Keyed by the token's text: only tokens that verified get here, and their size is counted against the bound. */
+  private readonly verified = new BoundedCache<string, { principal: Principal; exp: number; aud: string; at: number }>({
+    name: "verified-tokens",
+    maxEntries: 10_000,
+    maxBytes: 32 * 1024 * 1024,
+  });
 
   private constructor(
     readonly tenantId: string,
@@ -46,7 +51,7 @@ export class Authority {
     changes.subscribe((change) => {
       if (change.kind === "all") this.verified.clear();
       else if (change.kind === "principal") {
-        for (const [token, entry] of this.verified) if (entry.principal.objectId === change.key) this.verified.delete(token);
+        this.verified.deleteWhere((entry) => entry.principal.objectId === change.key);
       }
     });
   }
@@ -149,7 +154,6 @@ export class Authority {
       kind: payload.xms_mirid ? "ManagedIdentity" : "ServicePrincipal",
       admin: standing.admin,
     };
-    if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(token, { principal, exp: payload.exp ?? now, aud: String(payload.aud), at: Date.now() });
     return principal;
   }

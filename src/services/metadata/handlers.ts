@@ -1,5 +1,6 @@
 /** Request handling of a machine's metadata endpoint: validation as IMDS does it, tokens cached per identity. */
 import type { IncomingMessage } from "node:http";
+import { BoundedCache } from "../../cache/bounded-cache.js";
 import { OAuthError } from "../../domain/errors.js";
 import { machineArmId, machineKey } from "../../domain/machines.js";
 import type { MachineRecord, PrincipalRecord } from "../../storage/types.js";
@@ -15,7 +16,8 @@ const IMDS_API_VERSIONS = /^20\d\d-\d\d-\d\d$/;
  * through the change feed; this bound covers notifications lost while the feed is down.
  */
 const SNAPSHOT_TTL_MS = 1000;
-const tokenCache = new Map<string, IssuedToken>();
+/** Per identity and resource; only resources Kluis knows get here (assertKnownResource runs before a token is made). */
+const tokenCache = new BoundedCache<string, IssuedToken>({ name: "metadata-tokens", maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 });
 
 interface Snapshot {
   machine: MachineRecord | null;
@@ -25,7 +27,7 @@ interface Snapshot {
 
 /** Machines and their identities as the metadata endpoints last read them; invalidated through the change feed. */
 export class MachineSnapshots {
-  private readonly entries = new Map<string, Snapshot>();
+  private readonly entries = new BoundedCache<string, Snapshot>({ name: "machine-snapshots", maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
 
   async get(app: AppServices, key: MachineKey): Promise<Snapshot> {
     const id = machineKey(key);

@@ -2,7 +2,7 @@
 import { DomainError } from "../../domain/errors.js";
 import { classifyApiVersion, newestKnown, rankOf, VAULT_DATA_PLANE } from "../api-versions.js";
 
-export const LATEST_API_VERSION = newestKnown(VAULT_DATA_PLANE);
+const LATEST_API_VERSION = newestKnown(VAULT_DATA_PLANE);
 
 /** Returns the request's api-version when Kluis serves it; throws Azure's BadParameter naming the newest known one otherwise. */
 export function checkVaultApiVersion(apiVersion: string | undefined): string {

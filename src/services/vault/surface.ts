@@ -5,6 +5,7 @@
  * audiences and checks the api-version.
  */
 import { DomainError } from "../../domain/errors.js";
+import { isVaultName } from "../../domain/names.js";
 import type { Principal } from "../../domain/principal.js";
 import { peekClaims, TokenRejected } from "../../crypto/tokens.js";
 import type { Surface } from "../../http/pipeline.js";
@@ -26,9 +27,10 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
     authorizer: app.authorizer,
     async prepare(ctx) {
       const name = ctx.hostname.slice(0, -suffix.length);
-      const vault = name.includes(".") ? null : await app.vaults.byName(name);
+      // The name is the client's choice: check it by the vault-name rule before it reaches a lookup or a cache.
+      const vault = isVaultName(name) ? await app.vaults.byName(name) : null;
       if (!vault) {
-        throw new DomainError("VaultNotFound", `The vault '${name}' was not found. Check the vault name in the request URL.`);
+        throw new DomainError("VaultNotFound", `The vault '${quotedName(name)}' was not found. Check the vault name in the request URL.`);
       }
       ctx.scope.vault = vault;
       ctx.scope.vaultUri = app.endpoints.vaultUri(vault.name);
@@ -49,6 +51,11 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
       return { ...reply, headers: { ...reply.headers, "www-authenticate": challenge } };
     },
   };
+}
+
+/** A name longer than any vault name is cut in the reply: an 8 KB host name is not echoed back whole. */
+function quotedName(name: string): string {
+  return name.length > 24 ? `${name.slice(0, 24)}…` : name;
 }
 
 async function authenticate(ctx: RequestContext, app: AppServices): Promise<Principal> {

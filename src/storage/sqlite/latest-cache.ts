@@ -2,28 +2,34 @@
  * The latest version of recently read objects (one cache per collection: secrets, keys), kept in memory: reads
  * dominate, and a read served from here skips a two-index join and the row's decoding. Safe because SQLite has
  * exactly one writer (this process) and every write path of the versioned-object store drops the entries it touches.
- * Bounded, so 100,000 objects don't all end up in memory; cached records are shared and must be treated as immutable.
+ * Bounded in entries and in bytes (a version holds up to 25 KB of sealed value), so 100,000 secrets don't all end up
+ * in memory; cached records are shared and must be treated as immutable.
  */
+import { BoundedCache } from "../../cache/bounded-cache.js";
 import type { ObjectVersionRecord } from "../types.js";
 
 export const LATEST_CACHE_ENTRIES = 10_000;
+export const LATEST_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class LatestCache {
-  private readonly entries = new Map<string, ObjectVersionRecord | null>();
+  /** `record: null` remembers that the name has no live version. */
+  private readonly entries: BoundedCache<string, { record: ObjectVersionRecord | null }>;
 
-  constructor(private readonly limit = LATEST_CACHE_ENTRIES) {}
+  /** `noun`: the collection's object, naming the cache (`latest-secret-versions`, `latest-key-versions`). */
+  constructor(noun: string, limit = LATEST_CACHE_ENTRIES, maxBytes = LATEST_CACHE_BYTES) {
+    this.entries = new BoundedCache({ name: `latest-${noun}-versions`, maxEntries: limit, maxBytes });
+  }
 
   static key(vaultId: string, nameKey: string): string {
     return `${vaultId}\u0000${nameKey}`;
   }
 
   get(key: string): ObjectVersionRecord | null | undefined {
-    return this.entries.get(key);
+    return this.entries.get(key)?.record;
   }
 
   set(key: string, record: ObjectVersionRecord | null): void {
-    if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, record);
+    this.entries.set(key, { record });
   }
 
   drop(vaultId: string, nameKey: string): void {

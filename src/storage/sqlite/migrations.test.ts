@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { MIGRATIONS } from "./migrations.js";
 import { openSqliteStore } from "./open.js";
 
-test("migration 3 points existing secrets at their latest version by seq", async () => {
+test("migration 3 points existing secrets at their latest version by seq", { timeout: 30_000 }, async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kluis-migrate-")), "kluis.db");
   const db = new Database(file);
   for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);

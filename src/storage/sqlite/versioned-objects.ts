@@ -71,7 +71,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
   private readonly expired;
   private readonly putTx;
   private readonly puts: GroupCommit<ObjectVersionRecord>;
-  private readonly latestCache = new LatestCache();
+  private readonly latestCache: LatestCache;
   private readonly purgeTx;
   private readonly restoreTx;
 
@@ -80,6 +80,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
     private readonly tables: VersionedTables,
   ) {
     const { objects, versions, noun } = tables;
+    this.latestCache = new LatestCache(noun);
     const latestJoin = `${objects} s JOIN ${versions} v ON v.seq = s.latest_seq`;
     const liveVersions = `${versions} v JOIN ${objects} s ON s.vault_id = v.vault_id AND s.name_key = v.name_key`;
     this.state = db.prepare<[string, string], { deleted_at: number | null }>(`SELECT deleted_at FROM ${objects} WHERE vault_id = ? AND name_key = ?`);
