@@ -3,7 +3,7 @@
  * (`prev`) and its own hash over its canonical form, so removing, reordering or editing a record breaks the chain
  * at that point. Records describe who did what to which object and how it ended — never a value, token or body.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** `prev` of the first record of a chain. */
 export const GENESIS = "0".repeat(64);
@@ -72,7 +72,7 @@ export function canonicalJson(record: Omit<AuditRecord, "hash"> | AuditRecord): 
 /** The hash of a record: SHA-256 over its canonical JSON without the `hash` field (`prev` and `seq` included). */
 export function hashOf(record: Omit<AuditRecord, "hash"> | AuditRecord): string {
   const { hash: _ignored, ...rest } = record as AuditRecord;
-  return createHash("sha256").update(canonicalJson(rest)).digest("hex");
+  return sha256Hex(canonicalJson(rest));
 }
 
 /** Links `entries` onto `head`; returns the records (in order) and the new head. */
@@ -81,7 +81,7 @@ export function chain(entries: readonly AuditEntry[], head: ChainHead, node: str
   let current = head;
   for (const entry of entries) {
     const unsigned = { ...entry, seq: current.seq + 1, node, prev: current.hash };
-    const record: AuditRecord = { ...unsigned, hash: createHash("sha256").update(canonicalJson(unsigned)).digest("hex") };
+    const record: AuditRecord = { ...unsigned, hash: sha256Hex(canonicalJson(unsigned)) };
     records.push(record);
     current = { seq: record.seq, hash: record.hash };
   }
@@ -91,4 +91,12 @@ export function chain(entries: readonly AuditEntry[], head: ChainHead, node: str
 /** One record as a JSONL line (canonical, so the stored text is exactly what was hashed plus the hash). */
 export function toLine(record: AuditRecord): string {
   return `${canonicalJson(record)}\n`;
+}
+
+/**
+ * One-shot hashing: no Hash object per record, whose native memory would wait for a garbage collection to be freed
+ * (under a flood of audited requests that kept tens of MB of RSS alive).
+ */
+function sha256Hex(text: string): string {
+  return hash("sha256", text, "hex");
 }

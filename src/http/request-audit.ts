@@ -83,7 +83,7 @@ function changesState(method: string): boolean {
 
 function entryOf(ctx: RequestContext, surface: string, phase: AuditEntry["phase"], status: number | null): AuditEntry {
   const principal = ctx.principal;
-  const vault = (ctx.scope.vault as { name?: string } | undefined)?.name ?? ctx.params.vaultName ?? (surface === "vault" ? ctx.hostname.split(".")[0] : undefined);
+  const vault = (ctx.scope.vault as { name?: string } | undefined)?.name ?? ctx.params.vaultName ?? (surface === "vault" ? hostLabel(ctx.hostname) : undefined);
   return {
     time: new Date().toISOString(),
     phase,
@@ -101,6 +101,16 @@ function entryOf(ctx: RequestContext, surface: string, phase: AuditEntry["phase"
     source: ctx.req.socket?.remoteAddress ?? null,
     status,
   };
+}
+
+/**
+ * The vault label of a vault-surface host, read no further than a record keeps: a flood of 8 KB host names must
+ * not turn into 8 KB copies per request (garbage that grows the heap, though nothing is retained).
+ */
+function hostLabel(hostname: string): string {
+  const dot = hostname.indexOf(".");
+  const end = dot === -1 ? hostname.length : dot;
+  return end > MAX_NAME ? `${hostname.slice(0, MAX_NAME)}…` : hostname.slice(0, end);
 }
 
 function pick(value: string | undefined): string | null {

@@ -75,7 +75,7 @@ async function tryConnect(port: number, localAddress: string): Promise<tls.TLSSo
   }
 }
 
-describe("connection caps", () => {
+describe("connection caps", { timeout: 120_000 }, () => {
   let server: KluisServer;
   const open: tls.TLSSocket[] = [];
   before(async () => {

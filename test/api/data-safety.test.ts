@@ -44,7 +44,7 @@ function snapshot(dir: string): Record<string, string> {
   return files;
 }
 
-describe("refusing to start on damaged or mismatched state", () => {
+describe("refusing to start on damaged or mismatched state", { timeout: 180_000 }, () => {
   const servers: KluisServer[] = [];
   after(async () => {
     for (const server of servers) await server.kill();
@@ -144,7 +144,7 @@ describe("refusing to start on damaged or mismatched state", () => {
 const pgSetting = process.env.KLUIS_TEST_POSTGRES;
 const PG_URL = pgSetting && pgSetting !== "skip" ? pgSetting : "postgres://postgres@127.0.0.1:5432/test";
 
-describe("refusing to start on PostgreSQL: an empty schema, another root key", { skip: pgSetting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false }, () => {
+describe("refusing to start on PostgreSQL: an empty schema, another root key", { skip: pgSetting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false, timeout: 120_000 }, () => {
   const schemas: string[] = [];
   const servers: KluisServer[] = [];
   after(async () => {

@@ -48,7 +48,7 @@ function refused(port: number): Promise<boolean> {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("graceful shutdown", () => {
+describe("graceful shutdown", { timeout: 120_000 }, () => {
   const started: ServerProcess[] = [];
   after(() => {
     for (const server of started) if (server.child.exitCode === null) server.child.kill("SIGKILL");

@@ -32,7 +32,7 @@ test("migration 3 points existing secrets at their latest version by seq", { tim
   }
 });
 
-test("migration 5 keeps existing secrets (meta null) and adds keys and rotation policies", async () => {
+test("migration 5 keeps existing secrets (meta null) and adds keys and rotation policies", { timeout: 10_000 }, async () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kluis-migrate-")), "kluis.db");
   const db = new Database(file);
   for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
