@@ -21,7 +21,25 @@ export interface ServerConfig {
   metadata: boolean;
   /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
   resetAdminCredential: boolean;
+  /** Failed client authentications allowed per client id and per source address within a window. */
+  signInFailureLimits: SignInFailureLimits;
+  /** `azure`: apply Key Vault's per-vault service limits (429 + Retry-After); `none` (default): no vault limits. */
+  limits: "none" | "azure";
+  /** Internal, for tests: multiplies Key Vault's limits (env KLUIS_LIMITS_SCALE) and shortens their window. */
+  limitsScale: number;
+  limitsWindowSeconds: number;
 }
+
+export interface SignInFailureLimits {
+  /** Failures allowed per client id (or machine) within the window. */
+  perClient: number;
+  /** Failures allowed per source address within the window, whatever client they name. */
+  perAddress: number;
+  windowSeconds: number;
+}
+
+/** Entra's smart lockout starts at 10 failures and 60 s; twice that per client leaves room for a mistyped deploy. */
+export const DEFAULT_SIGN_IN_FAILURE_LIMITS: SignInFailureLimits = { perClient: 20, perAddress: 100, windowSeconds: 60 };
 
 export interface ServerFlags {
   dataDir?: string;
@@ -35,6 +53,8 @@ export interface ServerFlags {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  limits?: string;
+  signInFailureLimits?: string;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -70,7 +90,34 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
+    signInFailureLimits: parseSignInFailureLimits(flags.signInFailureLimits ?? env.KLUIS_SIGN_IN_FAILURE_LIMITS),
+    limits: parseLimitsMode(flags.limits ?? env.KLUIS_LIMITS),
+    limitsScale: positiveNumber(env.KLUIS_LIMITS_SCALE, 1, "KLUIS_LIMITS_SCALE"),
+    limitsWindowSeconds: positiveNumber(env.KLUIS_LIMITS_WINDOW_SECONDS, 10, "KLUIS_LIMITS_WINDOW_SECONDS"),
   };
+}
+
+function parseLimitsMode(value: string | undefined): "none" | "azure" {
+  if (value === undefined || value === "" || value === "none") return "none";
+  if (value === "azure") return "azure";
+  throw new Error(`invalid --limits: ${value} (expected azure or none)`);
+}
+
+/** `<per client>,<per address>,<window seconds>`, e.g. `20,100,60`. */
+function parseSignInFailureLimits(value: string | undefined): SignInFailureLimits {
+  if (value === undefined || value === "") return DEFAULT_SIGN_IN_FAILURE_LIMITS;
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`invalid sign-in failure limits: ${value} (expected <per client>,<per address>,<window seconds>)`);
+  }
+  return { perClient: parts[0]!, perAddress: parts[1]!, windowSeconds: parts[2]! };
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`invalid ${name}: ${value}`);
+  return n;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

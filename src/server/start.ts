@@ -22,6 +22,8 @@ import { endpointsFor } from "../services/endpoints.js";
 import { Authority } from "../services/identity/authority.js";
 import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
+import { SignInFailures } from "../services/limits/sign-in-failures.js";
+import { VaultLimits } from "../services/limits/vault-limits.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";
@@ -73,6 +75,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),
     ...authorizationServices(store, directory, tenant, changes),
+    signInFailures: new SignInFailures(config.signInFailureLimits),
+    vaultLimits: config.limits === "azure" ? new VaultLimits({ scale: config.limitsScale, windowSeconds: config.limitsWindowSeconds }) : undefined,
   };
   const metadata = new MetadataServers(() => app);
   invalidateOn(changes, "machine", metadata.snapshots);
@@ -124,6 +128,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   console.log(`  CA certificate:           ${tls.caFile ?? "(brought by operator)"}`);
   console.log(`  administrator credential: ${adminFile ?? "(none on this node: copy admin.json from the first node, or start with --reset-admin-credential)"}`);
   console.log(`  data directory:           ${config.dataDir}`);
+  if (app.vaultLimits) console.log("  limits:                   Key Vault service limits (azure), counted on this node");
 
   return {
     app,

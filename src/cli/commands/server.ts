@@ -17,6 +17,8 @@ interface ServerOptions {
   accessLog?: boolean;
   metadata?: boolean;
   resetAdminCredential?: boolean;
+  limits?: string;
+  signInFailureLimits?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -34,6 +36,8 @@ export function registerServerCommand(program: Command): void {
     .option("--no-access-log", "do not log each request")
     .option("--no-metadata", "do not serve machines' metadata endpoints on this node (env KLUIS_METADATA=0)")
     .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
+    .option("--limits <mode>", "azure: answer Key Vault's per-vault service limits with 429 + Retry-After, counted per node (env KLUIS_LIMITS, default none)")
+    .option("--sign-in-failure-limits <limits>", "failed client sign-ins allowed per client id, per source address, per window: <client>,<address>,<seconds> (env KLUIS_SIGN_IN_FAILURE_LIMITS, default 20,100,60)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -48,6 +52,8 @@ export function registerServerCommand(program: Command): void {
         accessLog: command.getOptionValueSource("accessLog") === "cli" ? options.accessLog : undefined,
         metadata: command.getOptionValueSource("metadata") === "cli" ? options.metadata : undefined,
         resetAdminCredential: options.resetAdminCredential === true,
+        limits: options.limits,
+        signInFailureLimits: options.signInFailureLimits,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

@@ -49,7 +49,8 @@ export class MetadataServers implements MetadataHost {
             return;
           }
           const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
-          send(res, failure.status, { error: failure.error, error_description: failure.description });
+          const retry: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
+          send(res, failure.status, { error: failure.error, error_description: failure.description }, retry);
         },
       ).catch(() => res.destroy()); // a reply that can't be written costs its connection, never the process
     });
