@@ -28,6 +28,10 @@ export interface ServerConfig {
   /** Internal, for tests: multiplies Key Vault's limits (env KLUIS_LIMITS_SCALE) and shortens their window. */
   limitsScale: number;
   limitsWindowSeconds: number;
+  /** Port of the Prometheus `/metrics` listener; 0 (default) serves no metrics. */
+  metricsPort: number;
+  /** Address the metrics listener binds to; loopback unless told otherwise. */
+  metricsHost: string;
 }
 
 export interface SignInFailureLimits {
@@ -55,6 +59,8 @@ export interface ServerFlags {
   resetAdminCredential?: boolean;
   limits?: string;
   signInFailureLimits?: string;
+  metricsPort?: string | number;
+  metricsHost?: string;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -94,6 +100,8 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     limits: parseLimitsMode(flags.limits ?? env.KLUIS_LIMITS),
     limitsScale: positiveNumber(env.KLUIS_LIMITS_SCALE, 1, "KLUIS_LIMITS_SCALE"),
     limitsWindowSeconds: positiveNumber(env.KLUIS_LIMITS_WINDOW_SECONDS, 10, "KLUIS_LIMITS_WINDOW_SECONDS"),
+    metricsPort: parsePort(flags.metricsPort ?? env.KLUIS_METRICS_PORT, 0),
+    metricsHost: flags.metricsHost ?? env.KLUIS_METRICS_HOST ?? "127.0.0.1",
   };
 }
 

@@ -4,6 +4,7 @@
  * refreshed on every change made through this service.
  */
 import { newId } from "../crypto/secrets.js";
+import { cacheMetrics } from "../metrics/registry.js";
 import { StoreError, type AccessPolicyEntry, type Store, type VaultProperties, type VaultRecord } from "../storage/types.js";
 import { LocalChangeFeed, type ChangeFeed } from "./change-feed.js";
 import { DomainError } from "./errors.js";
@@ -18,6 +19,7 @@ export type PolicyOperation = "add" | "replace" | "remove";
 
 export class VaultService {
   private readonly cache = new Map<string, { vault: VaultRecord | null; at: number }>();
+  private readonly cacheMetrics = cacheMetrics("vault-lookups", () => this.cache.size);
   /** Bumped on every invalidation: a lookup that started before one must not cache what it read. */
   private generation = 0;
 
@@ -38,7 +40,11 @@ export class VaultService {
     const key = name.toLowerCase();
     const hit = this.cache.get(key);
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_TTL_MS) return hit.vault;
+    if (hit && now - hit.at < CACHE_TTL_MS) {
+      this.cacheMetrics.hit();
+      return hit.vault;
+    }
+    this.cacheMetrics.miss();
     const generation = this.generation;
     const vault = await this.store.vaults.getByName(key);
     if (generation === this.generation) this.cache.set(key, { vault, at: now });

@@ -24,9 +24,12 @@ import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
 import { SignInFailures } from "../services/limits/sign-in-failures.js";
 import { VaultLimits } from "../services/limits/vault-limits.js";
+import { recordRequest, recordThrottled } from "../metrics/registry.js";
+import { timedStore } from "../metrics/store-timing.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";
+import { listenMetrics, metricsUrl } from "./metrics-listener.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -41,7 +44,9 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
-  const { store, changes, kind: storageKind } = await openStorage(config);
+  const opened = await openStorage(config);
+  const { changes, kind: storageKind } = opened;
+  const store = config.metricsPort ? timedStore(opened.store) : opened.store;
   const tenant = await loadTenant(store.settings);
   const keyring = new Keyring(store.dataKeys, rootKey);
   const directory = new Directory(store.principals, tenant.tenantId, changes);
@@ -78,6 +83,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     signInFailures: new SignInFailures(config.signInFailureLimits),
     vaultLimits: config.limits === "azure" ? new VaultLimits({ scale: config.limitsScale, windowSeconds: config.limitsWindowSeconds }) : undefined,
   };
+  app.signInFailures.onThrottled = () => recordThrottled("sign-in");
+  if (app.vaultLimits) app.vaultLimits.onThrottled = (cls) => recordThrottled(`vault-${cls}`);
   const metadata = new MetadataServers(() => app);
   invalidateOn(changes, "machine", metadata.snapshots);
   // A machine's identity is a principal: when one goes, no snapshot may keep offering it.
@@ -97,6 +104,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     runPipeline(surface, ctx)
       .then((reply) => {
         sendReply(res, ctx, reply);
+        recordRequest(surface.name, String(ctx.scope.operation ?? "Unmatched"), reply.status, Number(process.hrtime.bigint() - started) / 1e9);
         if (config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
           process.stdout.write(
@@ -113,6 +121,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
 
   const servers = await Promise.all(config.hosts.map((host) => listenHttps(host, config.port, tls, handler)));
+  const metricsServer = config.metricsPort ? await listenMetrics(config.metricsHost, config.metricsPort) : undefined;
   // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
     void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
@@ -128,6 +137,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   console.log(`  CA certificate:           ${tls.caFile ?? "(brought by operator)"}`);
   console.log(`  administrator credential: ${adminFile ?? "(none on this node: copy admin.json from the first node, or start with --reset-admin-credential)"}`);
   console.log(`  data directory:           ${config.dataDir}`);
+  if (metricsServer) console.log(`  metrics:                  ${metricsUrl(metricsServer)}`);
   if (app.vaultLimits) console.log("  limits:                   Key Vault service limits (azure), counted on this node");
 
   return {
@@ -135,6 +145,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close: async () => {
       clearInterval(purge);
       await metadata.closeAll();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
       await changes.close();
       await Promise.all(
         servers.map(

@@ -19,6 +19,8 @@ interface ServerOptions {
   resetAdminCredential?: boolean;
   limits?: string;
   signInFailureLimits?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -38,6 +40,8 @@ export function registerServerCommand(program: Command): void {
     .option("--reset-admin-credential", "give the administrator a new secret and write it to admin.json (invalidates other copies)")
     .option("--limits <mode>", "azure: answer Key Vault's per-vault service limits with 429 + Retry-After, counted per node (env KLUIS_LIMITS, default none)")
     .option("--sign-in-failure-limits <limits>", "failed client sign-ins allowed per client id, per source address, per window: <client>,<address>,<seconds> (env KLUIS_SIGN_IN_FAILURE_LIMITS, default 20,100,60)")
+    .option("--metrics-port <port>", "serve Prometheus /metrics on this port, plain http (env KLUIS_METRICS_PORT, default 0 = off)")
+    .option("--metrics-host <address>", "address of the metrics listener (env KLUIS_METRICS_HOST, default 127.0.0.1)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -54,6 +58,8 @@ export function registerServerCommand(program: Command): void {
         resetAdminCredential: options.resetAdminCredential === true,
         limits: options.limits,
         signInFailureLimits: options.signInFailureLimits,
+        metricsPort: options.metricsPort,
+        metricsHost: options.metricsHost,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

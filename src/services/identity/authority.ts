@@ -9,6 +9,7 @@ import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, verifyTok
 import { randomBytes } from "node:crypto";
 import { FALLBACK_TTL_MS, LocalChangeFeed, type ChangeFeed } from "../../domain/change-feed.js";
 import type { Keyring } from "../../domain/keyring.js";
+import { cacheMetrics, recordTokenIssued } from "../../metrics/registry.js";
 import type { Principal } from "../../domain/principal.js";
 import type { PrincipalRecord, SettingsStore } from "../../storage/types.js";
 
@@ -30,6 +31,7 @@ export interface IssuedToken {
 
 export class Authority {
   private readonly verified = new Map<string, { principal: Principal; exp: number; aud: string; at: number }>();
+  private readonly verifiedMetrics = cacheMetrics("verified-tokens", () => this.verified.size);
 
   private constructor(
     readonly tenantId: string,
@@ -99,6 +101,7 @@ export class Authority {
    * client claims (v1 `appid`/`appidacr`, v2 `azp`/`azpacr`), as in Entra's access tokens.
    */
   async issue(principal: PrincipalRecord, resource: string, clientAuth: "secret" | "certificate" | "managed", version: TokenVersion): Promise<IssuedToken> {
+    recordTokenIssued(clientAuth);
     const now = nowSeconds();
     const acr = clientAuth === "secret" ? "1" : "2";
     const claims: JWTPayload = {
@@ -126,7 +129,11 @@ export class Authority {
     const now = nowSeconds();
     const hit = this.verified.get(token);
     const fresh = this.changes.live || (hit !== undefined && Date.now() - hit.at < FALLBACK_TTL_MS);
-    if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
+    if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) {
+      this.verifiedMetrics.hit();
+      return hit.principal;
+    }
+    this.verifiedMetrics.miss();
     const payload = await verifyToken(token, this.keys, { issuers: this.acceptedIssuers, audiences: [...audiences], now });
     const objectId = String(payload.oid);
     const principal: Principal = {
