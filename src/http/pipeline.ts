@@ -7,6 +7,7 @@ import type { Authorizer, AuthzTarget } from "../domain/authz.js";
 import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
+import { logger } from "../logging/logger.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
 import type { Router } from "./router.js";
 import type { Reply, RequestContext, Route } from "./types.js";
@@ -34,7 +35,7 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
   } catch (error) {
     const failure = toDomainError(error);
     if (failure instanceof DomainError && failure.code === "InternalError") {
-      console.error(JSON.stringify({ level: "error", requestId: ctx.requestId, surface: surface.name, error: describe(error) }));
+      logger.error({ requestId: ctx.requestId, surface: surface.name, operation: ctx.scope.operation, error: describe(error) }, "request failed");
     }
     reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
   }

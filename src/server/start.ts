@@ -29,6 +29,7 @@ import { timedStore } from "../metrics/store-timing.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";
+import { accessLogger, logger } from "../logging/logger.js";
 import { listenMetrics, metricsUrl } from "./metrics-listener.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
@@ -107,15 +108,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         recordRequest(surface.name, String(ctx.scope.operation ?? "Unmatched"), reply.status, Number(process.hrtime.bigint() - started) / 1e9);
         if (config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          process.stdout.write(
-            `${JSON.stringify({ t: new Date().toISOString(), rid: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, op: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 })}\n`,
-          );
+          accessLogger.info({ requestId: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, operation: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 });
         }
       })
       // The pipeline itself never rejects; this catches a failure to write the reply (e.g. the client went away),
       // which must cost that one connection, not the process.
       .catch((error: unknown) => {
-        console.error(JSON.stringify({ level: "error", rid: ctx.requestId, error: error instanceof Error ? error.message : "reply failed" }));
+        logger.error({ requestId: ctx.requestId, error: error instanceof Error ? error.message : "reply failed" }, "reply failed");
         res.destroy();
       });
   };
@@ -180,7 +179,7 @@ async function bindMetadata(metadata: MetadataServers, machines: Store["machines
     await metadata.bindExactly(machine, machine.metadataPort);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    console.error(JSON.stringify({ level: "warn", component: "metadata", machine: machine.name, port: machine.metadataPort, message: `metadata endpoint not served by this node (${code ?? String(error)})` }));
+    logger.warn({ component: "metadata", machine: machine.name, port: machine.metadataPort }, `metadata endpoint not served by this node (${code ?? String(error)})`);
   }
 }
 

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { logger } from "../../logging/logger.js";
 import { Subscribers, type ChangeFeed, type ChangeHandler, type ChangeKind } from "../../domain/change-feed.js";
 
 export const CHANNEL = "kluis_changes";
@@ -155,5 +156,5 @@ export async function openPostgresChangeFeed(url: string, options: PostgresChang
 
 function log(level: "info" | "warn", message: string, error: unknown): void {
   const detail = error === null ? {} : { error: error instanceof Error ? error.message : String(error) };
-  console.error(JSON.stringify({ level, component: "change-feed", message, ...detail }));
+  logger[level]({ component: "change-feed", ...detail }, message);
 }
