@@ -65,6 +65,17 @@ const storageSeconds = new Histogram({
   registers: [registry],
 });
 
+const changeFeedLag = new Histogram({
+  name: "kluis_change_feed_lag_seconds",
+  help: "Time from a change's publication on one node to its arrival at this node (PostgreSQL change feed; node clocks must agree).",
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  registers: [registry],
+});
+
+export function recordChangeFeedLag(seconds: number): void {
+  changeFeedLag.observe(seconds);
+}
+
 export function recordRequest(surface: string, operation: string, status: number, seconds: number): void {
   const labels = { surface, operation, status: String(status) };
   requests.inc(labels);
