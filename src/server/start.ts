@@ -24,12 +24,12 @@ import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
 import { SignInFailures } from "../services/limits/sign-in-failures.js";
 import { VaultLimits } from "../services/limits/vault-limits.js";
+import { accessLogger, logger } from "../logging/logger.js";
 import { recordRequest, recordThrottled } from "../metrics/registry.js";
 import { timedStore } from "../metrics/store-timing.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";
-import { accessLogger, logger } from "../logging/logger.js";
 import { listenMetrics, metricsUrl } from "./metrics-listener.js";
 import { ensureSharedTls } from "./shared-tls.js";
 

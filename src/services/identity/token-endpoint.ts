@@ -27,14 +27,16 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
   const principal = await app.directory.getByAppId(clientId);
   const address = ctx.req.socket.remoteAddress;
   if (!principal || principal.kind !== "ServicePrincipal") {
-    throw refuse(app, undefined, address, new OAuthError(
+    const unknown = new OAuthError(
       400,
       "unauthorized_client",
       `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${app.authority.tenantId}'. ` +
         "This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. " +
         "You may have sent your authentication request to the wrong tenant.",
       [700016],
-    ));
+    );
+    // An unknown client id is the caller's free text: it counts against the address only.
+    throw refuse(app, undefined, address, unknown);
   }
   let method: "secret" | "certificate";
   try {
