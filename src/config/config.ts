@@ -30,6 +30,17 @@ export interface ServerConfig {
   auditFailClosed: boolean;
   /** Size at which an audit file (SQLite deployments) is closed and the next one begun. */
   auditMaxFileBytes?: number;
+  /** Failed client authentications allowed per client id and per source address within a window. */
+  signInFailureLimits: SignInFailureLimits;
+  /** `azure`: apply Key Vault's per-vault service limits (429 + Retry-After); `none` (default): no vault limits. */
+  serviceLimits: "none" | "azure";
+  /** Internal, for tests: multiplies Key Vault's limits (env KLUIS_LIMITS_SCALE) and shortens their window. */
+  limitsScale: number;
+  limitsWindowSeconds: number;
+  /** Port of the Prometheus `/metrics` listener; 0 (default) serves no metrics. */
+  metricsPort: number;
+  /** Address the metrics listener binds to; loopback unless told otherwise. */
+  metricsHost: string;
 }
 
 /** Bounds on what one client can hold on the HTTPS port; times in seconds. */
@@ -62,6 +73,17 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   shutdownTimeout: 30,
 };
 
+export interface SignInFailureLimits {
+  /** Failures allowed per client id (or machine) within the window. */
+  perClient: number;
+  /** Failures allowed per source address within the window, whatever client they name. */
+  perAddress: number;
+  windowSeconds: number;
+}
+
+/** Entra's smart lockout starts at 10 failures and 60 s; twice that per client leaves room for a mistyped deploy. */
+export const DEFAULT_SIGN_IN_FAILURE_LIMITS: SignInFailureLimits = { perClient: 20, perAddress: 100, windowSeconds: 60 };
+
 export interface ServerFlags {
   dataDir?: string;
   port?: string | number;
@@ -83,6 +105,10 @@ export interface ServerFlags {
   maxConnectionsPerClient?: string;
   shutdownTimeout?: string;
   auditFailOpen?: boolean;
+  serviceLimits?: string;
+  signInFailureLimits?: string;
+  metricsPort?: string | number;
+  metricsHost?: string;
 }
 
 export const DEFAULT_PORT = 8443;
@@ -122,6 +148,12 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     limits: connectionLimits(flags, env),
     auditFailClosed: !(flags.auditFailOpen ?? env.KLUIS_AUDIT_FAIL_OPEN === "1"),
     auditMaxFileBytes: env.KLUIS_AUDIT_MAX_FILE_BYTES ? parsePositive("KLUIS_AUDIT_MAX_FILE_BYTES", env.KLUIS_AUDIT_MAX_FILE_BYTES) : undefined,
+    signInFailureLimits: parseSignInFailureLimits(flags.signInFailureLimits ?? env.KLUIS_SIGN_IN_FAILURE_LIMITS),
+    serviceLimits: parseLimitsMode(flags.serviceLimits ?? env.KLUIS_LIMITS),
+    limitsScale: positiveNumber(env.KLUIS_LIMITS_SCALE, 1, "KLUIS_LIMITS_SCALE"),
+    limitsWindowSeconds: positiveNumber(env.KLUIS_LIMITS_WINDOW_SECONDS, 10, "KLUIS_LIMITS_WINDOW_SECONDS"),
+    metricsPort: parsePort(flags.metricsPort ?? env.KLUIS_METRICS_PORT, 0),
+    metricsHost: flags.metricsHost ?? env.KLUIS_METRICS_HOST ?? "127.0.0.1",
   };
 }
 
@@ -165,6 +197,30 @@ export function parseLogLevel(value: string | undefined): LogLevel {
   const level = value.toLowerCase();
   if (!isLogLevel(level)) throw new Error(`invalid log level: ${value} (one of ${LOG_LEVELS.join(", ")})`);
   return level;
+}
+
+
+function parseLimitsMode(value: string | undefined): "none" | "azure" {
+  if (value === undefined || value === "" || value === "none") return "none";
+  if (value === "azure") return "azure";
+  throw new Error(`invalid --limits: ${value} (expected azure or none)`);
+}
+
+/** `<per client>,<per address>,<window seconds>`, e.g. `20,100,60`. */
+function parseSignInFailureLimits(value: string | undefined): SignInFailureLimits {
+  if (value === undefined || value === "") return DEFAULT_SIGN_IN_FAILURE_LIMITS;
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`invalid sign-in failure limits: ${value} (expected <per client>,<per address>,<window seconds>)`);
+  }
+  return { perClient: parts[0]!, perAddress: parts[1]!, windowSeconds: parts[2]! };
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`invalid ${name}: ${value}`);
+  return n;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

@@ -8,6 +8,8 @@
  * it is back, and while `live` is false caches must not trust an entry for longer than a second.
  */
 
+import { logger } from "../logging/logger.js";
+
 export type ChangeKind = "vault" | "principal" | "role-assignment" | "settings" | "machine";
 
 /** `key` names the entry (lower-cased vault name, principal object id, …); `all` means "flush everything". */
@@ -42,7 +44,7 @@ export class Subscribers {
       try {
         handler(change);
       } catch (error) {
-        console.error(JSON.stringify({ level: "error", component: "change-feed", error: error instanceof Error ? error.message : String(error) }));
+        logger.error({ component: "change-feed", error: error instanceof Error ? error.message : String(error) }, "change handler failed");
       }
     }
   }

@@ -45,6 +45,8 @@ export type ErrorCode =
   | "PrincipalNotFound"
   | "RequestTooLarge"
   | "ServiceUnavailable"
+  /** Key Vault: a service limit was reached (429 with Retry-After). */
+  | "Throttled"
   | "InternalError";
 
 export class DomainError extends Error {
@@ -58,6 +60,16 @@ export class DomainError extends Error {
   }
 }
 
+/** A request refused by a rate limit: 429, with the seconds the client should wait in Retry-After. */
+export class ThrottledError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("Throttled", message);
+  }
+}
+
 /** Errors of the OAuth-shaped endpoints (token, IMDS), rendered as `{error, error_description}`. */
 export class OAuthError extends Error {
   override readonly name = "OAuthError";
@@ -66,6 +78,8 @@ export class OAuthError extends Error {
     readonly error: string,
     readonly description: string,
     readonly errorCodes: number[] = [],
+    /** Set on a 429: how long the client should wait (Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }

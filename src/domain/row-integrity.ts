@@ -6,6 +6,7 @@
  * Rows written before this check existed are given their MAC once, at the first start that has it.
  */
 import { rowMac, rowMacMatches } from "../crypto/row-mac.js";
+import { logger } from "../logging/logger.js";
 import type { PrincipalRecord, PrincipalStore, RoleAssignmentRecord, RoleAssignmentStore, Store, VaultRecord, VaultStore } from "../storage/types.js";
 
 const UPGRADED_SETTING = "row-integrity.v1";
@@ -84,7 +85,7 @@ function guardRoleAssignments(inner: RoleAssignmentStore, guard: RowGuard): Role
 
 /** Logs a failed row: its kind and id only, never its content. */
 function logFailedRow(kind: string, id: string): void {
-  console.error(JSON.stringify({ level: "error", event: "row-integrity-failed", kind, id, message: "row failed its integrity check and is ignored" }));
+  logger.error({ event: "row-integrity-failed", kind, id }, "row failed its integrity check and is ignored");
 }
 
 /**

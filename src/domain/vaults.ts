@@ -5,6 +5,7 @@
  */
 import { BoundedCache } from "../cache/bounded-cache.js";
 import { newId } from "../crypto/secrets.js";
+import { cacheMetrics } from "../metrics/registry.js";
 import { StoreError, type AccessPolicyEntry, type Store, type VaultProperties, type VaultRecord } from "../storage/types.js";
 import { LocalChangeFeed, type ChangeFeed } from "./change-feed.js";
 import { DomainError } from "./errors.js";
@@ -23,6 +24,7 @@ export class VaultService {
    * are checked by the vault-name rule before they get here, and the cache is bounded, so random names can't grow it.
    */
   private readonly cache = new BoundedCache<string, { vault: VaultRecord | null; at: number }>({ name: "vault-lookups", maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
+  private readonly cacheMetrics = cacheMetrics("vault-lookups", () => this.cache.size);
   /** Bumped on every invalidation: a lookup that started before one must not cache what it read. */
   private generation = 0;
 
@@ -44,7 +46,11 @@ export class VaultService {
     const key = name.toLowerCase();
     const hit = this.cache.get(key);
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_TTL_MS) return hit.vault;
+    if (hit && now - hit.at < CACHE_TTL_MS) {
+      this.cacheMetrics.hit();
+      return hit.vault;
+    }
+    this.cacheMetrics.miss();
     const generation = this.generation;
     const vault = await this.store.vaults.getByName(key);
     if (generation === this.generation) this.cache.set(key, { vault, at: now });

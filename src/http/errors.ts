@@ -1,5 +1,5 @@
 /** One table from error code to HTTP status, and the renderers for the two wire styles. */
-import { DomainError, OAuthError, type ErrorCode } from "../domain/errors.js";
+import { DomainError, OAuthError, ThrottledError, type ErrorCode } from "../domain/errors.js";
 import { StoreError } from "../storage/types.js";
 import type { Reply } from "./types.js";
 
@@ -40,6 +40,7 @@ const STATUS: Record<ErrorCode, number> = {
   InvalidOperation: 409,
   VaultAlreadyExists: 409,
   RequestTooLarge: 413,
+  Throttled: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
 };
@@ -52,6 +53,7 @@ export function azureErrorReply(error: DomainError): Reply {
   if (error.inner) body.error.innererror = { code: error.inner };
   const headers: Record<string, string> = {};
   if (error.code === "ServiceUnavailable") headers["retry-after"] = "1";
+  if (error instanceof ThrottledError) headers["retry-after"] = String(error.retryAfterSeconds);
   return { status: STATUS[error.code], body, headers };
 }
 
@@ -59,6 +61,7 @@ export function oauthErrorReply(error: OAuthError): Reply {
   const now = new Date();
   return {
     status: error.status,
+    ...(error.retryAfterSeconds === undefined ? {} : { headers: { "retry-after": String(error.retryAfterSeconds) } }),
     body: {
       error: error.error,
       error_description: error.description,

@@ -9,8 +9,8 @@ import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
 import { checkBody } from "./body-schema.js";
-import { log } from "../log/log.js";
 import { ClientDisconnected } from "./context.js";
+import { logger } from "../logging/logger.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
 import type { RequestAudit } from "./request-audit.js";
 import type { Router } from "./router.js";
@@ -40,13 +40,13 @@ export async function runPipeline<S>(surface: Surface<S>, ctx: RequestContext): 
     reply = (await surface.prepare?.(ctx)) ?? (await route(surface, ctx));
   } catch (error) {
     if (error instanceof ClientDisconnected) {
-      log("debug", { rid: ctx.requestId, surface: surface.name, op: ctx.scope.operation ?? null, message: error.message });
+      logger.debug({ requestId: ctx.requestId, surface: surface.name, operation: ctx.scope.operation ?? null }, error.message);
       // Nobody is left to read this, unless the client only half-closed; then it says why.
       return azureErrorReply(new DomainError("BadRequest", "The request body ended before its declared length."));
     }
     const failure = toDomainError(error);
     if (failure instanceof DomainError && failure.code === "InternalError") {
-      log("error", { rid: ctx.requestId, surface: surface.name, error: describe(error) });
+      logger.error({ requestId: ctx.requestId, surface: surface.name, operation: ctx.scope.operation, error: describe(error) }, "request failed");
     }
     reply = failure instanceof OAuthError ? oauthErrorReply(failure) : azureErrorReply(failure);
   }

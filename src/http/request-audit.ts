@@ -17,6 +17,7 @@ import type { AuditEntry } from "../audit/record.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
 import { azureErrorReply } from "./errors.js";
 import type { Reply, RequestContext, Route } from "./types.js";
+import { logger } from "../logging/logger.js";
 
 const MAX_PATH = 512;
 const MAX_NAME = 256;
@@ -66,9 +67,7 @@ export class RequestAudit {
     if (now - this.lastFailureLog < FAILURE_LOG_INTERVAL_MS) return;
     this.lastFailureLog = now;
     const message = error instanceof Error ? error.message : String(error);
-    console.error(
-      JSON.stringify({ level: "error", component: "audit", rid: ctx.requestId, failClosed: this.failClosed, failures: this.failures, message: `audit record not written: ${message}` }),
-    );
+    logger.error({ component: "audit", requestId: ctx.requestId, failClosed: this.failClosed, failures: this.failures }, `audit record not written: ${message}`);
     this.failures = 0;
   }
 }

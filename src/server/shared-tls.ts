@@ -9,6 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { logger } from "../logging/logger.js";
 import { certificateFits, createCertificateAuthority, issueServerCertificate, type IssuedCertificate } from "../crypto/x509.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { SettingsStore } from "../storage/types.js";
@@ -68,7 +69,7 @@ async function sharedCa(settings: SettingsStore, keyring: Keyring, dir: string):
   if (stored) {
     const local = fs.existsSync(path.join(dir, "ca.pem")) ? fs.readFileSync(path.join(dir, "ca.pem"), "utf8") : null;
     if (local !== null && local.trim() !== stored.certPem.trim()) {
-      console.error(JSON.stringify({ level: "warn", component: "tls", message: `replacing ${path.join(dir, "ca.pem")} with the CA stored in the database` }));
+      logger.warn({ component: "tls" }, `replacing ${path.join(dir, "ca.pem")} with the CA stored in the database`);
     }
     return stored;
   }

@@ -25,12 +25,18 @@ import { endpointsFor } from "../services/endpoints.js";
 import { Authority } from "../services/identity/authority.js";
 import { MetadataServers } from "../services/metadata/server.js";
 import { vaultSurface } from "../services/vault/surface.js";
+import { SignInFailures } from "../services/limits/sign-in-failures.js";
+import { VaultLimits } from "../services/limits/vault-limits.js";
+import { accessLogger, logger } from "../logging/logger.js";
+import { recordRequest, recordThrottled } from "../metrics/registry.js";
+import { timedStore } from "../metrics/store-timing.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { missingRootKey, requireTenantFor, wrongRootKey } from "./data-guard.js";
 import { openListeners, type RequestHandler } from "./listeners.js";
 import { openAudit } from "./open-audit.js";
 import { openStorage } from "./open-storage.js";
+import { listenMetrics, metricsUrl } from "./metrics-listener.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -74,7 +80,8 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   // rows older than that check get theirs once, then every read is checked (domain/row-integrity.ts).
   const rowKey = deriveRowMacKey(rootKey);
   await sealUnprotectedRows(storageOpened.store, rowKey, tenant.subscriptionId);
-  const store = guardAuthorizationRows(storageOpened.store, rowKey);
+  const guarded = guardAuthorizationRows(storageOpened.store, rowKey);
+  const store = config.metricsPort ? timedStore(guarded) : guarded;
   const keyring = new Keyring(store.dataKeys, rootKey);
   const directory = new Directory(store.principals, tenant.tenantId, changes);
   const endpoints = endpointsFor(config);
@@ -112,7 +119,11 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     replayGuard: new ReplayGuard(store.replays),
     lifecycle,
     ...authorizationServices(store, directory, tenant, changes),
+    signInFailures: new SignInFailures(config.signInFailureLimits),
+    vaultLimits: config.serviceLimits === "azure" ? new VaultLimits({ scale: config.limitsScale, windowSeconds: config.limitsWindowSeconds }) : undefined,
   };
+  app.signInFailures.onThrottled = () => recordThrottled("sign-in");
+  if (app.vaultLimits) app.vaultLimits.onThrottled = (cls) => recordThrottled(`vault-${cls}`);
   const metadata = new MetadataServers(() => app);
   opened.push(() => metadata.closeAll());
   invalidateOn(changes, "machine", metadata.snapshots);
@@ -135,22 +146,24 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       .then((reply) => {
         if (res.destroyed) return; // the client went away (logged at debug level by the pipeline)
         sendReply(res, ctx, reply);
+        recordRequest(surface.name, String(ctx.scope.operation ?? "Unmatched"), reply.status, Number(process.hrtime.bigint() - started) / 1e9);
         if (config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          process.stdout.write(
-            `${JSON.stringify({ t: new Date().toISOString(), rid: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, op: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 })}\n`,
-          );
+          accessLogger.info({ requestId: ctx.requestId, host: ctx.hostname, method: ctx.method, path: ctx.path, operation: ctx.scope.operation ?? null, status: reply.status, ms: Math.round(ms * 100) / 100 });
         }
       })
       // The pipeline itself never rejects; this catches a failure to write the reply (the client went away while it
       // was written), which must cost that one connection, not the process, and is no failure of the server.
       .catch((error: unknown) => {
-        log("debug", { rid: ctx.requestId, message: `reply not delivered: ${error instanceof Error ? error.message : "write failed"}` });
+        log("debug", { requestId: ctx.requestId, message: `reply not delivered: ${error instanceof Error ? error.message : "write failed"}` });
         res.destroy();
       });
   };
 
   const listeners = await openListeners(config.hosts, config.port, tls, config.limits, handler);
+  opened.push(() => listeners.drain(0));
+  const metricsServer = config.metricsPort ? await listenMetrics(config.metricsHost, config.metricsPort) : undefined;
+  if (metricsServer) opened.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
   // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
     void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
@@ -166,6 +179,8 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   console.log(`  CA certificate:           ${tls.caFile ?? "(brought by operator)"}`);
   console.log(`  administrator credential: ${adminFile ?? "(none on this node: copy admin.json from the first node, or start with --reset-admin-credential)"}`);
   console.log(`  data directory:           ${config.dataDir}`);
+  if (metricsServer) console.log(`  metrics:                  ${metricsUrl(metricsServer)}`);
+  if (app.vaultLimits) console.log("  limits:                   Key Vault service limits (azure), counted on this node");
 
   return {
     app,
@@ -174,6 +189,10 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       clearInterval(purge);
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
       await metadata.closeAll();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
       await changes.close();
       // Requests in flight have finished (or were cut at the deadline): their audit records are the last ones.
       await closeAudit();
@@ -209,6 +228,6 @@ async function bindMetadata(metadata: MetadataServers, machines: Store["machines
     await metadata.bindExactly(machine, machine.metadataPort);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    console.error(JSON.stringify({ level: "warn", component: "metadata", machine: machine.name, port: machine.metadataPort, message: `metadata endpoint not served by this node (${code ?? String(error)})` }));
+    logger.warn({ component: "metadata", machine: machine.name, port: machine.metadataPort }, `metadata endpoint not served by this node (${code ?? String(error)})`);
   }
 }

@@ -15,6 +15,8 @@ import type { VaultService } from "../domain/vaults.js";
 import type { Store } from "../storage/types.js";
 import type { Endpoints } from "./endpoints.js";
 import type { Authority } from "./identity/authority.js";
+import type { SignInFailures } from "./limits/sign-in-failures.js";
+import type { VaultLimits } from "./limits/vault-limits.js";
 
 export interface AppServices {
   config: ServerConfig;
@@ -39,4 +41,8 @@ export interface AppServices {
   roles: RoleAssignmentService;
   /** Set once the server is shutting down: /readyz then answers 503 so balancers stop sending traffic. */
   lifecycle: { readonly draining: boolean };
+  /** Failed client authentications, limited per client and per source address (always on). */
+  signInFailures: SignInFailures;
+  /** Key Vault's per-vault service limits, when the server runs with `--limits azure`. */
+  vaultLimits?: VaultLimits;
 }

@@ -27,6 +27,10 @@ interface ServerOptions {
   maxConnectionsPerClient?: string;
   shutdownTimeout?: string;
   auditFailOpen?: boolean;
+  limits?: string;
+  signInFailureLimits?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -53,6 +57,10 @@ export function registerServerCommand(program: Command): void {
     .option("--max-connections-per-client <n>", "open connections from one client address (env KLUIS_MAX_CONNECTIONS_PER_CLIENT, default 256)")
     .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish (env KLUIS_SHUTDOWN_TIMEOUT, default 30)")
     .option("--audit-fail-open", "serve requests even when their audit record can't be written (logged); default: refuse with 503 (env KLUIS_AUDIT_FAIL_OPEN=1)")
+    .option("--limits <mode>", "azure: answer Key Vault's per-vault service limits with 429 + Retry-After, counted per node (env KLUIS_LIMITS, default none)")
+    .option("--sign-in-failure-limits <limits>", "failed client sign-ins allowed per client id, per source address, per window: <client>,<address>,<seconds> (env KLUIS_SIGN_IN_FAILURE_LIMITS, default 20,100,60)")
+    .option("--metrics-port <port>", "serve Prometheus /metrics on this port, plain http (env KLUIS_METRICS_PORT, default 0 = off)")
+    .option("--metrics-host <address>", "address of the metrics listener (env KLUIS_METRICS_HOST, default 127.0.0.1)")
     .action(async (options: ServerOptions, command: Command) => {
       const flags: ServerFlags = {
         dataDir: options.dataDir,
@@ -76,6 +84,10 @@ export function registerServerCommand(program: Command): void {
         maxConnectionsPerClient: options.maxConnectionsPerClient,
         shutdownTimeout: options.shutdownTimeout,
         auditFailOpen: options.auditFailOpen === true ? true : undefined,
+        serviceLimits: options.limits,
+        signInFailureLimits: options.signInFailureLimits,
+        metricsPort: options.metricsPort,
+        metricsHost: options.metricsHost,
       };
       const { startServer } = await import("../../server/start.js");
       const server = await startServer(serverConfig(flags));

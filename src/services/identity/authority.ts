@@ -10,6 +10,7 @@ import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, TokenReje
 import { randomBytes } from "node:crypto";
 import { FALLBACK_TTL_MS, LocalChangeFeed, type ChangeFeed } from "../../domain/change-feed.js";
 import type { Keyring } from "../../domain/keyring.js";
+import { cacheMetrics, recordTokenIssued } from "../../metrics/registry.js";
 import type { Principal } from "../../domain/principal.js";
 import type { PrincipalRecord, SettingsStore } from "../../storage/types.js";
 
@@ -38,6 +39,7 @@ export class Authority {
     maxEntries: 10_000,
     maxBytes: 32 * 1024 * 1024,
   });
+  private readonly verifiedMetrics = cacheMetrics("verified-tokens", () => this.verified.size);
 
   private constructor(
     readonly tenantId: string,
@@ -108,6 +110,7 @@ export class Authority {
    * client claims (v1 `appid`/`appidacr`, v2 `azp`/`azpacr`), as in Entra's access tokens.
    */
   async issue(principal: PrincipalRecord, resource: string, clientAuth: "secret" | "certificate" | "managed", version: TokenVersion): Promise<IssuedToken> {
+    recordTokenIssued(clientAuth);
     const now = nowSeconds();
     const acr = clientAuth === "secret" ? "1" : "2";
     const claims: JWTPayload = {
@@ -137,7 +140,11 @@ export class Authority {
     const now = nowSeconds();
     const hit = this.verified.get(token);
     const fresh = this.changes.live || (hit !== undefined && Date.now() - hit.at < FALLBACK_TTL_MS);
-    if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
+    if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) {
+      this.verifiedMetrics.hit();
+      return hit.principal;
+    }
+    this.verifiedMetrics.miss();
     const payload = await verifyToken(token, this.keys, { issuers: this.acceptedIssuers, audiences: [...audiences], now });
     const objectId = String(payload.oid);
     const standing = await this.standingOf(objectId);

@@ -25,8 +25,9 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
   const resource = version === 2 ? resourceFromScope(required(form, "scope")) : required(form, "resource");
   assertKnownResource(app, resource);
   const principal = await app.directory.getByAppId(clientId);
+  const address = ctx.req.socket.remoteAddress;
   if (!principal || principal.kind !== "ServicePrincipal") {
-    throw new OAuthError(
+    const unknown = new OAuthError(
       400,
       "unauthorized_client",
       `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${app.authority.tenantId}'. ` +
@@ -34,8 +35,16 @@ export async function issueToken(ctx: RequestContext, app: AppServices, version:
         "You may have sent your authentication request to the wrong tenant.",
       [700016],
     );
+    // An unknown client id is the caller's free text: it counts against the address only.
+    throw refuse(app, undefined, address, unknown);
   }
-  const method = await authenticateClient(form, principal, app, tenant, resource);
+  let method: "secret" | "certificate";
+  try {
+    method = await authenticateClient(form, principal, app, tenant, resource);
+  } catch (error) {
+    if (error instanceof OAuthError && error.status === 401) throw refuse(app, principal.appId, address, error);
+    throw error;
+  }
   const token = await app.authority.issue(principal, resource, method, version);
   const body: Record<string, unknown> = {
     token_type: "Bearer",
@@ -85,6 +94,11 @@ async function authenticateClient(form: URLSearchParams, principal: PrincipalRec
     "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
     [7000216],
   );
+}
+
+/** A failed client authentication: counted, and answered 429 once the client or its address is over the limit. */
+function refuse(app: AppServices, clientId: string | undefined, address: string | undefined, failure: OAuthError): OAuthError {
+  return app.signInFailures.failed(clientId, address, failure);
 }
 
 function required(form: URLSearchParams, name: string): string {

@@ -101,7 +101,8 @@ async function appServiceToken(
 ): Promise<MetadataReply> {
   const presented = req.headers["x-identity-header"];
   if (typeof presented !== "string" || !(await app.machines.identityHeaderMatches(machine, presented))) {
-    throw new OAuthError(401, "unauthorized_client", "The X-IDENTITY-HEADER header is missing or does not match this machine's identity header.");
+    const failure = new OAuthError(401, "unauthorized_client", "The X-IDENTITY-HEADER header is missing or does not match this machine's identity header.");
+    throw app.signInFailures.failed(`machine:${machine.id}`, req.socket.remoteAddress, failure);
   }
   const apiVersion = params.get("api-version");
   if (apiVersion !== "2019-08-01") {

@@ -10,6 +10,7 @@ import type { MetadataHost } from "../../domain/machines.js";
 import { StoreError, type MachineRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { handleMetadataRequest, MachineSnapshots } from "./handlers.js";
+import { recordRequest } from "../../metrics/registry.js";
 
 export const METADATA_BIND_ADDRESS = "127.0.0.1";
 
@@ -43,6 +44,8 @@ export class MetadataServers implements MetadataHost {
     const { headerTimeout, bodyTimeout } = this.app().config.limits;
     const timeouts = { headersTimeout: headerTimeout * 1000, requestTimeout: (headerTimeout + bodyTimeout) * 1000, connectionsCheckingInterval: Math.max(100, Math.min(1000, headerTimeout * 250)) };
     const server = http.createServer(timeouts, (req, res) => {
+      const started = process.hrtime.bigint();
+      res.once("finish", () => recordRequest("metadata", metadataOperation(req.url), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
       handleMetadataRequest(req, this.app(), this.snapshots, { subscriptionId: machine.subscriptionId, resourceGroup: machine.resourceGroup, name: machine.name }).then(
         (reply) => send(res, reply.status, reply.body, reply.headers),
         (error: unknown) => {
@@ -52,7 +55,8 @@ export class MetadataServers implements MetadataHost {
             return;
           }
           const failure = error instanceof OAuthError ? error : new OAuthError(500, "server_error", "An unexpected error occurred.");
-          send(res, failure.status, { error: failure.error, error_description: failure.description });
+          const retry: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
+          send(res, failure.status, { error: failure.error, error_description: failure.description }, retry);
         },
       ).catch(() => res.destroy()); // a reply that can't be written costs its connection, never the process
     });
@@ -88,4 +92,13 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+/** A fixed operation name per metadata path, for metrics (never the raw path a caller sent). */
+function metadataOperation(url: string | undefined): string {
+  const path = (url ?? "/").split("?")[0]!.replace(/\/+$/, "").toLowerCase();
+  if (path === "/metadata/identity/oauth2/token") return "ImdsToken";
+  if (path === "/msi/token") return "AppServiceToken";
+  if (path === "/metadata/instance" || path === "/metadata/instance/compute") return "Instance";
+  return "Unmatched";
 }

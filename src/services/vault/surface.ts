@@ -40,8 +40,10 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
       return undefined;
     },
     authenticate: (ctx) => authenticate(ctx, app),
-    validate(ctx) {
+    validate(ctx, route) {
       ctx.scope.apiVersion = checkVaultApiVersion(ctx.query.get("api-version"));
+      // Counted after authentication, so that requests without a valid token cannot spend a vault's budget.
+      app.vaultLimits?.take((ctx.scope.vault as VaultRecord).name.toLowerCase(), route.operation, ctx.path);
     },
     finish(ctx, reply) {
       if (reply.status !== 401) return reply;

@@ -14,6 +14,8 @@
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { logger } from "../../logging/logger.js";
+import { recordChangeFeedLag } from "../../metrics/registry.js";
 import { Subscribers, type ChangeFeed, type ChangeHandler, type ChangeKind } from "../../domain/change-feed.js";
 
 export const CHANNEL = "kluis_changes";
@@ -35,6 +37,8 @@ interface Payload {
   o: string;
   k: ChangeKind;
   key: string;
+  /** When the publishing node sent it (ms since the epoch), for the change-feed lag metric; absent from older nodes. */
+  t?: number;
 }
 
 export class PostgresChangeFeed implements ChangeFeed {
@@ -67,7 +71,7 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   async publish(kind: ChangeKind, key: string): Promise<void> {
     this.subscribers.emit({ kind, key });
-    const payload: Payload = { s: this.options.schema ?? "", o: this.node, k: kind, key };
+    const payload: Payload = { s: this.options.schema ?? "", o: this.node, k: kind, key, t: Date.now() };
     try {
       await this.publisher.query("SELECT pg_notify($1, $2)", [CHANNEL, JSON.stringify(payload)]);
     } catch (error) {
@@ -144,6 +148,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     if (payload.s !== (this.options.schema ?? "") || payload.o === this.node) return;
     if (typeof payload.k !== "string" || !KINDS.has(payload.k) || typeof payload.key !== "string") return;
     this.subscribers.emit({ kind: payload.k, key: payload.key });
+    if (typeof payload.t === "number") recordChangeFeedLag(Math.max(0, Date.now() - payload.t) / 1000);
   }
 }
 
@@ -155,5 +160,5 @@ export async function openPostgresChangeFeed(url: string, options: PostgresChang
 
 function log(level: "info" | "warn", message: string, error: unknown): void {
   const detail = error === null ? {} : { error: error instanceof Error ? error.message : String(error) };
-  console.error(JSON.stringify({ level, component: "change-feed", message, ...detail }));
+  logger[level]({ component: "change-feed", ...detail }, message);
 }
