@@ -9,12 +9,12 @@ import { claims, createVault, token } from "../harness/clients.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
 interface AccessLine {
-  t: string;
-  rid: string;
+  time: string;
+  requestId: string;
   host: string;
   method: string;
   path: string;
-  op: string | null;
+  operation: string | null;
   status: number;
   ms: number;
 }
@@ -54,21 +54,21 @@ describe("the default access log", { timeout: 120_000 }, () => {
       server
         .output()
         .split("\n")
-        .filter((l) => l.startsWith("{") && l.includes('"rid"'))
+        .filter((l) => l.startsWith("{") && l.includes('"requestId"') && l.includes('"status"'))
         .map((l) => JSON.parse(l) as AccessLine);
-    while (!requests.every((r) => lines().some((l) => l.rid === r.rid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!requests.every((r) => lines().some((l) => l.requestId === r.rid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
     for (const request of requests) {
-      const matching = lines().filter((l) => l.rid === request.rid);
+      const matching = lines().filter((l) => l.requestId === request.rid);
       assert.equal(matching.length, 1, `one access line for ${request.method} ${request.path} (${request.rid})`);
       const line = matching[0]!;
       assert.equal(line.method, request.method);
       assert.equal(line.path, request.path);
       assert.equal(line.status, request.status);
-      assert.equal(line.op, request.op);
+      assert.equal(line.operation, request.op);
       assert.equal(line.host, "log-vault.vault.localhost");
       assert.ok(Number.isFinite(line.ms) && line.ms >= 0, JSON.stringify(line));
-      assert.ok(!Number.isNaN(Date.parse(line.t)), JSON.stringify(line));
+      assert.ok(!Number.isNaN(Date.parse(line.time)), JSON.stringify(line));
     }
     const output = server.output();
     assert.ok(!output.includes(value), "the access log holds a secret value");

@@ -81,7 +81,8 @@ describe("client disconnects", { timeout: 60_000 }, () => {
     assert.equal(lines.length, DISCONNECTS, log);
     for (const line of lines) {
       const entry = JSON.parse(line) as Record<string, unknown>;
-      assert.match(String(entry.message), /client disconnected/, line);
+      assert.match(String(entry.msg), /client disconnected/, line);
+      assert.equal(typeof entry.requestId, "string", line);
       assert.ok(!String(line).includes(" at "), line);
     }
     assert.deepEqual(errorLines(log), [], log);
