@@ -7,6 +7,8 @@ import { DeletedVaultService } from "../domain/deleted-vaults.js";
 import { invalidateOn } from "../domain/change-feed.js";
 import { Directory } from "../domain/directory.js";
 import { GroupService } from "../domain/groups.js";
+import { KeyBackups } from "../domain/keys/key-backup.js";
+import { KeyService } from "../domain/keys/key-service.js";
 import { Keyring } from "../domain/keyring.js";
 import { MachineService } from "../domain/machines.js";
 import { ReplayGuard } from "../domain/replay-guard.js";
@@ -70,6 +72,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     machines,
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
+    keys: new KeyService(store.keys, keyring),
+    keyBackups: new KeyBackups(store.keys, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),
     ...authorizationServices(store, directory, tenant, changes),
@@ -109,9 +113,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
 
   const servers = await Promise.all(config.hosts.map((host) => listenHttps(host, config.port, tls, handler)));
-  // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
+  // Retention: deleted secrets and keys, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
-    void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
+    const now = Math.floor(Date.now() / 1000);
+    void store.secrets.purgeExpired(now).catch(() => undefined);
+    void store.keys.purgeExpired(now).catch(() => undefined);
     void app.deletedVaults.purgeExpired(tenant.subscriptionId).catch(() => undefined);
   }, PURGE_INTERVAL_MS);
   purge.unref();

@@ -5,6 +5,8 @@ import type { ChangeFeed } from "../domain/change-feed.js";
 import type { DeletedVaultService } from "../domain/deleted-vaults.js";
 import type { Directory } from "../domain/directory.js";
 import type { GroupService } from "../domain/groups.js";
+import type { KeyBackups } from "../domain/keys/key-backup.js";
+import type { KeyService } from "../domain/keys/key-service.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { MachineService } from "../domain/machines.js";
 import type { ReplayGuard } from "../domain/replay-guard.js";
@@ -31,6 +33,8 @@ export interface AppServices {
   machines: MachineService;
   secrets: SecretService;
   secretBackups: SecretBackups;
+  keys: KeyService;
+  keyBackups: KeyBackups;
   deletedVaults: DeletedVaultService;
   replayGuard: ReplayGuard;
   /** Decides every request's permission (the pipeline calls it); role assignments cached inside. */

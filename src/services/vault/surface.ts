@@ -14,6 +14,8 @@ import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { checkVaultApiVersion } from "./api-version.js";
+import { keyBackupRoutes } from "./keys/backup-routes.js";
+import { keyLifecycleRoutes } from "./keys/lifecycle-routes.js";
 import { secretBackupRoutes } from "./secrets/backup-routes.js";
 import { secretRoutes } from "./secrets/routes.js";
 
@@ -21,7 +23,7 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
   return {
     name: "vault",
-    router: new Router([...secretRoutes, ...secretBackupRoutes]),
+    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyBackupRoutes, ...keyLifecycleRoutes]),
     services: app,
     authorizer: app.authorizer,
     async prepare(ctx) {
