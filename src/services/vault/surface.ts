@@ -14,6 +14,8 @@ import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { checkVaultApiVersion } from "./api-version.js";
+import { keyOperationRoutes } from "./keys/operation-routes.js";
+import { keyRotationRoutes } from "./keys/rotation-routes.js";
 import { secretBackupRoutes } from "./secrets/backup-routes.js";
 import { secretRoutes } from "./secrets/routes.js";
 
@@ -21,7 +23,8 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
   return {
     name: "vault",
-    router: new Router([...secretRoutes, ...secretBackupRoutes]),
+    // The router takes the first match: literal routes (…/rotationpolicy) come before the lifecycle's {version} ones.
+    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyOperationRoutes, ...keyRotationRoutes]),
     services: app,
     authorizer: app.authorizer,
     async prepare(ctx) {
