@@ -9,6 +9,7 @@ export type ErrorCode =
   | "Forbidden"
   | "NotFound"
   | "SecretNotFound"
+  | "KeyNotFound"
   | "VaultNotFound"
   | "ResourceNotFound"
   | "ResourceGroupNotFound"

@@ -35,7 +35,7 @@ export function keyCryptoServices(
   // The job runs rarely and vaults are few: a listing beats a lookup index that storage does not have.
   const vaultById = async (id: string): Promise<VaultRecord | null> => (await store.vaults.listBySubscription(subscriptionId)).find((v) => v.id === id && v.deletedAt === null) ?? null;
   const rotationNow = () => Math.floor(Date.now() / 1000) + config.rotationClockOffsetSeconds;
-  const keyRotation = new KeyRotationService(keys, store.keyRotationPolicies, vaultById, changes, rotationNow);
+  const keyRotation = new KeyRotationService(keys, store.keyRotationPolicies, vaultById, rotationNow);
   return {
     services: { keyOperations: new KeyOperationService(keys, metaOf, cache), keyRotation },
     startJob: () => startKeyRotationJob(keyRotation, config.rotationCheckMs),

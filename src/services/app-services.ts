@@ -5,6 +5,8 @@ import type { ChangeFeed } from "../domain/change-feed.js";
 import type { DeletedVaultService } from "../domain/deleted-vaults.js";
 import type { Directory } from "../domain/directory.js";
 import type { GroupService } from "../domain/groups.js";
+import type { KeyBackups } from "../domain/keys/key-backup.js";
+import type { KeyService } from "../domain/keys/key-service.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { KeyOperationService } from "../domain/keys/key-operation-service.js";
 import type { KeyRotationService } from "../domain/keys/key-rotation-service.js";
@@ -33,6 +35,8 @@ export interface AppServices {
   machines: MachineService;
   secrets: SecretService;
   secretBackups: SecretBackups;
+  keys: KeyService;
+  keyBackups: KeyBackups;
   deletedVaults: DeletedVaultService;
   /** Cryptographic operations and random bytes on vault keys. */
   keyOperations: KeyOperationService;

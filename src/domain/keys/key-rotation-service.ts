@@ -4,11 +4,9 @@
  * atomically in storage (RotationPolicyStore.claimDue), so with several nodes on one PostgreSQL database exactly one
  * node rotates each key. Notify actions are stored and answered but send nothing: Kluis has no Event Grid.
  */
-import type { ChangeFeed } from "../change-feed.js";
 import { DomainError } from "../errors.js";
 import type { ObjectVersionRecord, RotationPolicyRecord, RotationPolicyStore, VaultRecord } from "../../storage/types.js";
 import type { KeyLifecycle } from "./key-operation-service.js";
-import { keyChangeKey } from "./prepared-key-cache.js";
 import { DEFAULT_LIFETIME_ACTIONS, parseRotationPolicy, rotatedExpiry, rotationDueAt, storedPolicy, type LifetimeAction } from "./rotation-policy.js";
 
 /** A claimed policy is leased this long: another node takes it over only if this one died mid-rotation. */
@@ -31,7 +29,6 @@ export class KeyRotationService {
     private readonly keys: KeyLifecycle,
     private readonly policies: RotationPolicyStore,
     private readonly vaultById: (id: string) => Promise<VaultRecord | null>,
-    private readonly changes: ChangeFeed,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
@@ -68,7 +65,6 @@ export class KeyRotationService {
     const policy = record ? storedPolicy(record.policy) : null;
     const expiresAt = policy ? rotatedExpiry(policy, now) : null;
     const rotated = await this.keys.rotate(vault, name, expiresAt);
-    await this.changes.publish("key", keyChangeKey(vault.id, name));
     // The job's clock decides the next due time, so that a test clock and storage's timestamps cannot disagree.
     if (record && policy) await this.reschedule(record, rotationDueAt(policy, { createdAt: now, exp: expiresAt }));
     return rotated;

@@ -14,6 +14,8 @@ import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { checkVaultApiVersion } from "./api-version.js";
+import { keyBackupRoutes } from "./keys/backup-routes.js";
+import { keyLifecycleRoutes } from "./keys/lifecycle-routes.js";
 import { keyOperationRoutes } from "./keys/operation-routes.js";
 import { keyRotationRoutes } from "./keys/rotation-routes.js";
 import { secretBackupRoutes } from "./secrets/backup-routes.js";
@@ -24,7 +26,7 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   return {
     name: "vault",
     // The router takes the first match: literal routes (…/rotationpolicy) come before the lifecycle's {version} ones.
-    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyOperationRoutes, ...keyRotationRoutes]),
+    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyOperationRoutes, ...keyRotationRoutes, ...keyBackupRoutes, ...keyLifecycleRoutes]),
     services: app,
     authorizer: app.authorizer,
     async prepare(ctx) {
