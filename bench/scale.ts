@@ -3,7 +3,7 @@
  * vault. Both servers run side by side while measured: start-up (spawn → /healthz), resident memory after start
  * and after load, listing everything through 25-item pages, and random reads.
  *
- * Loading goes straight through Kluis's own modules (SecretService → Keyring → SqliteSecrets) into the server's
+ * Loading goes straight through Kluis's own modules (SecretService → Keyring → SqliteVersionedObjects) into the server's
  * data directory while the server is stopped: the same sealing, the same rows, same root key; only the HTTP
  * layer is skipped and commits are batched, so 300,000 versions load in seconds instead of minutes of fsyncs.
  */
@@ -13,7 +13,8 @@ import { Keyring } from "../src/domain/keyring.js";
 import { SecretService } from "../src/domain/secrets.js";
 import { loadRootKey } from "../src/server/bootstrap.js";
 import { SqliteDataKeys, SqliteVaults } from "../src/storage/sqlite/records.js";
-import { SqliteSecrets } from "../src/storage/sqlite/secrets.js";
+import { SECRET_TABLES } from "../src/storage/collections.js";
+import { SqliteVersionedObjects } from "../src/storage/sqlite/versioned-objects.js";
 import { adminToken, API, createVault, freshDataDir, putSecrets, secretValue, startKluis, VAULT_RESOURCE, type Kluis } from "./kluis.js";
 import { load } from "./load.js";
 import { sleep } from "./lib/proc.js";
@@ -34,7 +35,7 @@ async function loadDirect(dataDir: string, vaultName: string, count: number): Pr
   db.pragma("foreign_keys = ON");
   const vault = await new SqliteVaults(db).getByName(vaultName);
   if (!vault) throw new Error(`vault ${vaultName} missing`);
-  const secrets = new SecretService(new SqliteSecrets(db), new Keyring(new SqliteDataKeys(db), loadRootKey(dataDir, undefined)));
+  const secrets = new SecretService(new SqliteVersionedObjects(db, SECRET_TABLES), new Keyring(new SqliteDataKeys(db), loadRootKey(dataDir, undefined)));
   const older = secretValue(256);
   const latest = secretValue(1024);
   for (let start = 0; start < count; start += BATCH) {

@@ -89,6 +89,50 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
   CREATE INDEX replays_expiry ON replays (expires_at);
   `,
+  // 4: keys, a second collection of versioned objects in the secrets' layout, a `meta` JSON column (TEXT, like the
+  // docs: byte-for-byte round trips) on both version tables, and the keys' rotation policies.
+  `
+  ALTER TABLE secret_versions ADD COLUMN meta TEXT;
+  CREATE TABLE keys (
+    vault_id TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    latest_seq BIGINT NOT NULL,
+    latest_version TEXT NOT NULL,
+    deleted_at BIGINT,
+    purge_at BIGINT,
+    PRIMARY KEY (vault_id, name_key)
+  );
+  CREATE INDEX keys_purge ON keys (purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TABLE key_versions (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    vault_id TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BYTEA NOT NULL,
+    content_type TEXT,
+    meta TEXT,
+    tags TEXT,
+    enabled BOOLEAN NOT NULL,
+    nbf BIGINT,
+    exp BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (vault_id, name_key, version)
+  );
+  CREATE INDEX key_versions_by_name ON key_versions (vault_id, name_key, seq);
+  CREATE TABLE key_rotation_policies (
+    vault_id TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    name TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    due_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (vault_id, name_key)
+  );
+  CREATE INDEX key_rotation_policies_due ON key_rotation_policies (due_at) WHERE due_at IS NOT NULL;
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */

@@ -7,7 +7,9 @@ import type { Store } from "../types.js";
 import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { PgDataKeys, PgGroups, PgMachines, PgPrincipals, PgSettings, PgVaults } from "./records.js";
-import { PgSecrets } from "./secrets.js";
+import { KEY_TABLES, SECRET_TABLES } from "../collections.js";
+import { PgVersionedObjects } from "./versioned-objects.js";
+import { PgRotationPolicies } from "./rotation-policies.js";
 import { PgReplays } from "./replays.js";
 import { PgRoleAssignments } from "./role-assignments.js";
 
@@ -60,7 +62,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     groups: new PgGroups(db),
     vaults: new PgVaults(db),
     machines: new PgMachines(db),
-    secrets: new PgSecrets(db),
+    secrets: new PgVersionedObjects(db, SECRET_TABLES),
+    keys: new PgVersionedObjects(db, KEY_TABLES),
+    keyRotationPolicies: new PgRotationPolicies(db),
     roleAssignments: new PgRoleAssignments(db),
     replays: new PgReplays(db),
     close: () => (closed ??= pool.end()),

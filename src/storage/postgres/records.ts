@@ -18,6 +18,10 @@ import {
   type VaultStore,
 } from "../types.js";
 import { num, type Db } from "./db.js";
+import { ROTATION_POLICY_TABLE, VERSIONED_COLLECTIONS } from "../collections.js";
+
+/** Every table holding a vault's contents, keyed by vault_id: versions before their objects. */
+const VAULT_CONTENTS = [...VERSIONED_COLLECTIONS.flatMap(({ objects, versions }) => [versions, objects]), ROTATION_POLICY_TABLE];
 
 interface DocRow {
   doc: string;
@@ -169,14 +173,14 @@ export class PgVaults implements VaultStore {
   }
   /**
    * The vault row goes first, under its row lock: a concurrent recover (an UPDATE of that row) either commits before
-   * us, and then nothing matches, or waits and then updates nothing. Secrets are removed only once the row is gone.
+   * us, and then nothing matches, or waits and then updates nothing. Secrets, keys and rotation policies are
+   * removed only once the row is gone.
    */
   async purgeDeleted(id: string) {
     return this.db.tx(async (client) => {
       const removed = await client.query("DELETE FROM vaults WHERE id = $1 AND deleted_at IS NOT NULL", [id]);
       if ((removed.rowCount ?? 0) === 0) return false;
-      await client.query("DELETE FROM secret_versions WHERE vault_id = $1", [id]);
-      await client.query("DELETE FROM secrets WHERE vault_id = $1", [id]);
+      for (const table of VAULT_CONTENTS) await client.query(`DELETE FROM ${table} WHERE vault_id = $1`, [id]);
       return true;
     });
   }

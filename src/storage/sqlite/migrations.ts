@@ -81,6 +81,50 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;
   CREATE INDEX replays_expiry ON replays (expires_at);
   `,
+  // 5: keys, a second collection of versioned objects in the secrets' final layout (latest_seq included), a `meta`
+  // JSON column on both version tables for a collection's own public fields, and the keys' rotation policies.
+  `
+  ALTER TABLE secret_versions ADD COLUMN meta TEXT;
+  CREATE TABLE keys (
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    latest_version TEXT NOT NULL,
+    latest_seq INTEGER NOT NULL,
+    deleted_at INTEGER,
+    purge_at INTEGER,
+    PRIMARY KEY (vault_id, name_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX keys_purge ON keys (purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TABLE key_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    content_type TEXT,
+    meta TEXT,
+    tags TEXT,
+    enabled INTEGER NOT NULL,
+    nbf INTEGER,
+    exp INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (vault_id, name_key, version)
+  ) STRICT;
+  CREATE INDEX key_versions_by_name ON key_versions (vault_id, name_key, seq);
+  CREATE TABLE key_rotation_policies (
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    due_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (vault_id, name_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX key_rotation_policies_due ON key_rotation_policies (due_at) WHERE due_at IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

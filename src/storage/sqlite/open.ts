@@ -5,7 +5,9 @@ import Database from "better-sqlite3";
 import type { Store } from "../types.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
-import { SqliteSecrets } from "./secrets.js";
+import { KEY_TABLES, SECRET_TABLES } from "../collections.js";
+import { SqliteVersionedObjects } from "./versioned-objects.js";
+import { SqliteRotationPolicies } from "./rotation-policies.js";
 import { SqliteReplays } from "./replays.js";
 import { SqliteRoleAssignments } from "./role-assignments.js";
 
@@ -21,16 +23,22 @@ export function openSqliteStore(file: string): Store {
   // 16 MiB of page cache (negative = KiB; SQLite's default is 2 MiB): the hot index pages of 100,000 secrets, while
   // resident memory stays within budget (values themselves are read through the OS page cache).
   db.pragma("cache_size = -16384");
-  const secrets = new SqliteSecrets(db);
+  const secrets = new SqliteVersionedObjects(db, SECRET_TABLES);
+  const keys = new SqliteVersionedObjects(db, KEY_TABLES);
   return {
     settings: new SqliteSettings(db),
     dataKeys: new SqliteDataKeys(db),
     principals: new SqlitePrincipals(db),
     groups: new SqliteGroups(db),
-    // Purging a vault removes its secrets; the secret store's read cache must forget them too.
-    vaults: new SqliteVaults(db, () => secrets.forgetCached()),
+    // Purging a vault removes its secrets and keys; the read caches of both stores must forget them too.
+    vaults: new SqliteVaults(db, () => {
+      secrets.forgetCached();
+      keys.forgetCached();
+    }),
     machines: new SqliteMachines(db),
     secrets,
+    keys,
+    keyRotationPolicies: new SqliteRotationPolicies(db),
     roleAssignments: new SqliteRoleAssignments(db),
     replays: new SqliteReplays(db),
     close: async () => {
