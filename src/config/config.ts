@@ -21,6 +21,15 @@ export interface ServerConfig {
   metadata: boolean;
   /** Rotate the administrator's secret and write a new admin.json, even though the administrator exists. */
   resetAdminCredential: boolean;
+  /**
+   * Prepared private keys kept in memory between operations (domain/keys/prepared-key-cache.ts): most entries
+   * (0 = no cache: key material lives only for one operation) and the idle time after which an entry goes.
+   */
+  keyCache: { entries: number; idleMs: number };
+  /** How often this node looks for keys whose rotation policy has fallen due. */
+  rotationCheckMs: number;
+  /** Test hook: seconds added to the rotation job's clock, so that tests see days pass (0 in production). */
+  rotationClockOffsetSeconds: number;
 }
 
 export interface ServerFlags {
@@ -70,7 +79,20 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     accessLog: flags.accessLog ?? env.KLUIS_ACCESS_LOG !== "0",
     metadata: flags.metadata ?? env.KLUIS_METADATA !== "0",
     resetAdminCredential: flags.resetAdminCredential ?? false,
+    keyCache: {
+      entries: nonNegativeInteger(env.KLUIS_KEY_CACHE_ENTRIES, 256, "KLUIS_KEY_CACHE_ENTRIES"),
+      idleMs: nonNegativeInteger(env.KLUIS_KEY_CACHE_IDLE_MS, 30_000, "KLUIS_KEY_CACHE_IDLE_MS"),
+    },
+    rotationCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_ROTATION_CHECK_MS, 60_000, "KLUIS_INTERNAL_ROTATION_CHECK_MS")),
+    rotationClockOffsetSeconds: nonNegativeInteger(env.KLUIS_INTERNAL_CLOCK_OFFSET_S, 0, "KLUIS_INTERNAL_CLOCK_OFFSET_S"),
   };
+}
+
+function nonNegativeInteger(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer: ${value}`);
+  return n;
 }
 
 /** Where the CLI keeps its login profile, as az keeps ~/.azure. */

@@ -8,7 +8,8 @@
  * it is back, and while `live` is false caches must not trust an entry for longer than a second.
  */
 
-export type ChangeKind = "vault" | "principal" | "role-assignment" | "settings" | "machine";
+/** `key`: a vault key changed (updated, disabled, deleted, purged, rotated); its change key is domain/keys `keyChangeKey`. */
+export type ChangeKind = "vault" | "principal" | "role-assignment" | "settings" | "machine" | "key";
 
 /** `key` names the entry (lower-cased vault name, principal object id, …); `all` means "flush everything". */
 export type Change = { kind: ChangeKind; key: string } | { kind: "all" };

@@ -8,7 +8,8 @@ import { invalidateOn } from "../domain/change-feed.js";
 import { Directory } from "../domain/directory.js";
 import { GroupService } from "../domain/groups.js";
 import { KeyBackups } from "../domain/keys/key-backup.js";
-import { KeyService } from "../domain/keys/key-service.js";
+import { KeyService, keyMetaOf } from "../domain/keys/key-service.js";
+import { keyChangeKey } from "../domain/keys/prepared-key-cache.js";
 import { Keyring } from "../domain/keyring.js";
 import { MachineService } from "../domain/machines.js";
 import { ReplayGuard } from "../domain/replay-guard.js";
@@ -27,6 +28,7 @@ import { vaultSurface } from "../services/vault/surface.js";
 import type { MachineRecord, Store } from "../storage/types.js";
 import { ensureAdmin, loadRootKey, loadTenant } from "./bootstrap.js";
 import { openStorage } from "./open-storage.js";
+import { keyCryptoServices } from "./key-crypto-services.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -58,6 +60,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const tls = await ensureSharedTls(store.settings, keyring, config.dataDir, config, { certFile: config.certFile, keyFile: config.keyFile });
 
   const machines = new MachineService(store, directory, keyring, changes);
+  const keys = new KeyService(store.keys, keyring, async (event, vault, name) => {
+    // A purged key takes its rotation policy with it; every change drops the key's prepared material on every node.
+    if (event === "purged") await store.keyRotationPolicies.delete(vault.id, name);
+    await changes.publish("key", keyChangeKey(vault.id, name));
+  });
+  const keyCrypto = keyCryptoServices(config, store, changes, keys, keyMetaOf, tenant.subscriptionId);
   const app: AppServices = {
     config,
     endpoints,
@@ -72,10 +80,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     machines,
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
-    keys: new KeyService(store.keys, keyring),
+    keys,
     keyBackups: new KeyBackups(store.keys, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),
+    ...keyCrypto.services,
     ...authorizationServices(store, directory, tenant, changes),
   };
   const metadata = new MetadataServers(() => app);
@@ -121,6 +130,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     void app.deletedVaults.purgeExpired(tenant.subscriptionId).catch(() => undefined);
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  const rotationJob = keyCrypto.startJob();
 
   console.log(`kluis server listening on ${config.hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${config.port}`).join(", ")}`);
   console.log(`  authority and management: ${endpoints.authorityUrl}`);
@@ -135,6 +145,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     app,
     close: async () => {
       clearInterval(purge);
+      await rotationJob.stop();
+      keyCrypto.close();
       await metadata.closeAll();
       await changes.close();
       await Promise.all(

@@ -61,12 +61,19 @@ export function keySealContext(vaultId: string, name: string, version: string): 
   return `kluis:key:${vaultId}:${name.toLowerCase()}:${version}`;
 }
 
+/**
+ * Told after a key changed in a way that caches of its material or policies must follow (wired by the composition
+ * root to the change feed and to the rotation policies: a purged key takes its policy with it).
+ */
+export type KeyChangeListener = (event: "updated" | "deleted" | "purged" | "rotated", vault: VaultRecord, name: string) => Promise<void>;
+
 export class KeyService {
   private readonly objects: VersionedObjects;
 
   constructor(
     store: VersionedObjectStore,
     private readonly keyring: Keyring,
+    private readonly changed: KeyChangeListener = async () => undefined,
   ) {
     this.objects = new VersionedObjects(store, KEY_KIND);
   }
@@ -134,7 +141,9 @@ export class KeyService {
       pair = await generateKeyAsync({ kty: "EC", crv: meta.crv });
     }
     const attributes: ObjectAttributesRecord = { enabled: true, nbf: null, exp: expiresAt ?? null };
-    return this.store(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
+    const rotated = await this.store(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
+    await this.changed("rotated", vault, latest.name);
+    return rotated;
   }
 
   listLatest(vault: VaultRecord, after: string | null, limit: number) {
@@ -167,11 +176,14 @@ export class KeyService {
       updatedAt: nowSeconds(),
     };
     await this.objects.store.updateVersion(updated);
+    await this.changed("updated", vault, record.name);
     return updated;
   }
 
-  delete(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
-    return this.objects.delete(vault, name);
+  async delete(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
+    const deleted = await this.objects.delete(vault, name);
+    await this.changed("deleted", vault, deleted.latest.name);
+    return deleted;
   }
 
   getDeleted(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
@@ -186,8 +198,9 @@ export class KeyService {
     return this.objects.recover(vault, name);
   }
 
-  purge(vault: VaultRecord, name: string): Promise<void> {
-    return this.objects.purge(vault, name);
+  async purge(vault: VaultRecord, name: string): Promise<void> {
+    await this.objects.purge(vault, name);
+    await this.changed("purged", vault, name);
   }
 
   private async store(

@@ -47,7 +47,8 @@ export const keyLifecycleRoutes: Route<AppServices>[] = [
     permission: keys("rotate", "rotate/action"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return ok(shapedKey(ctx, keyBundle(uri, vault, await app.keys.rotate(vault, ctx.params.name!))));
+      // Through the rotation service: the new version gets the policy's expiryTime and the policy is rescheduled.
+      return ok(shapedKey(ctx, keyBundle(uri, vault, await app.keyRotation.rotate(vault, ctx.params.name!))));
     },
   },
   {
