@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { registerAccountCommands } from "./commands/account.js";
 import { registerAdCommands } from "./commands/ad.js";
 import { registerGroupCommands } from "./commands/group.js";
+import { registerKeyCommands } from "./commands/key.js";
 import { registerKeyvaultCommands } from "./commands/keyvault.js";
 import { registerRoleCommands } from "./commands/role.js";
 import { registerSecretCommands } from "./commands/secret.js";
@@ -27,6 +28,9 @@ export function buildProgram(): Command {
   const program = new Command("kluis")
     .description("Kluis: a self-hosted key vault that speaks Azure's protocols. Commands follow az's.")
     .version(packageVersion(), "--version")
+    // `kluis --version` only before a command: after one, `--version` is the object version of `secret show`,
+    // `key show` and the like (`-v, --version`), which the program-wide flag would otherwise swallow.
+    .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
     // az's style for argument errors: "ERROR: …" rather than commander's "error: …".
@@ -35,7 +39,9 @@ export function buildProgram(): Command {
   registerServerCommand(program);
   registerAccountCommands(program);
   registerGroupCommands(program);
-  registerSecretCommands(registerKeyvaultCommands(program));
+  const keyvault = registerKeyvaultCommands(program);
+  registerSecretCommands(keyvault);
+  registerKeyCommands(keyvault);
   registerAdCommands(program);
   registerRoleCommands(program);
   registerVmCommands(program);
