@@ -15,12 +15,14 @@ import { kluis, kluisOk, startServer, tempDir, type CliResult, type KluisServer 
 const VAULT = "keys-cli-kv";
 const JWK_FIELDS = ["crv", "d", "dp", "dq", "e", "k", "keyOps", "kid", "kty", "n", "p", "q", "qi", "t", "x", "y"];
 const PRIVATE_FIELDS = ["d", "dp", "dq", "k", "p", "q", "qi", "t"];
+/** Each test runs a dozen or more CLI processes, each a fresh Node start. */
+const T = { timeout: 120_000 };
 
 function sha256(data: Buffer | string): Buffer {
   return crypto.createHash("sha256").update(data).digest();
 }
 
-describe("kluis keyvault key", { timeout: 240_000 }, () => {
+describe("kluis keyvault key", () => {
   let server: KluisServer;
   let home: string;
   const cli = (...args: string[]): CliResult => kluisOk(server, home, args);
@@ -35,10 +37,10 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     cli("login");
     cli("group", "create", "--name", "rg-keys", "--location", "westeurope");
     cli("keyvault", "create", "--name", VAULT, "--resource-group", "rg-keys");
-  });
+  }, T);
   after(() => server.stop());
 
-  it("create: an RSA-2048 key by default, printed as az prints it, never with a private field", () => {
+  it("create: an RSA-2048 key by default, printed as az prints it, never with a private field", T, () => {
     const created = key("create", ...named("rsa-default")).json<any>();
     assert.deepEqual(Object.keys(created).sort(), ["attributes", "key", "managed", "releasePolicy", "tags"]);
     assert.deepEqual(Object.keys(created.key).sort(), JWK_FIELDS);
@@ -57,7 +59,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(created.tags, null);
   });
 
-  it("create: EC from --curve alone, with --ops, --tags, --expires, --not-before, --disabled", () => {
+  it("create: EC from --curve alone, with --ops, --tags, --expires, --not-before, --disabled", T, () => {
     const created = key("create", ...named("ec"), "--curve", "p-256", "--ops", "sign", "verify", "--tags", "env=test", "team",
       "--expires", "2099-01-02T03:04:05Z", "--not-before", "2020-01-01T00:00:00Z").json<any>();
     assert.equal(created.key.kty, "EC");
@@ -72,7 +74,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(Buffer.from(disabled.key.n, "base64").length, 384);
   });
 
-  it("bad flags fail as az fails: argparse errors exit 2, service errors exit 1, nothing is created", () => {
+  it("bad flags fail as az fails: argparse errors exit 2, service errors exit 1, nothing is created", T, () => {
     const badKty = run("keyvault", "key", "create", ...named("bad"), "--kty", "DSA");
     assert.equal(badKty.status, 2);
     assert.equal(badKty.stderr.trim(), "ERROR: argument --kty: invalid choice: 'DSA' (choose from 'EC', 'EC-HSM', 'RSA', 'RSA-HSM', 'oct', 'oct-HSM')");
@@ -101,7 +103,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.ok(!names.includes("bad"), "no key was created by a refused command");
   });
 
-  it("show, list, list-versions with --id, --version, --maxresults, -o table|tsv and --query", () => {
+  it("show, list, list-versions with --id, --version, --maxresults, -o table|tsv and --query", T, () => {
     const first = key("show", ...named("rsa-default")).json<any>();
     const second = key("create", ...named("rsa-default")).json<any>();
     assert.notEqual(second.key.kid, first.key.kid);
@@ -126,7 +128,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(key("list-versions", ...named("rsa-default"), "--maxresults", "1").json<any[]>().length, 1);
   });
 
-  it("set-attributes changes enabled, ops and tags of the current version", () => {
+  it("set-attributes changes enabled, ops and tags of the current version", T, () => {
     const updated = key("set-attributes", ...named("ec"), "--enabled", "false", "--ops", "verify", "--tags", "env=prod").json<any>();
     assert.equal(updated.attributes.enabled, false);
     assert.deepEqual(updated.key.keyOps, ["verify"]);
@@ -137,7 +139,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(run("keyvault", "key", "set-attributes", ...named("ec"), "--enabled", "maybe").status, 2);
   });
 
-  it("sign → download: the vault's RS256 signature verifies with openssl and node:crypto against the downloaded PEM", () => {
+  it("sign → download: the vault's RS256 signature verifies with openssl and node:crypto against the downloaded PEM", T, () => {
     const data = Buffer.from("kluis signs this");
     const signed = key("sign", ...named("rsa-default"), "--algorithm", "RS256", "--digest", sha256(data).toString("base64")).json<any>();
     assert.deepEqual(Object.keys(signed).sort(), ["algorithm", "keyId", "signature"]);
@@ -166,7 +168,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(forged.isValid, false);
   });
 
-  it("sign with EC: an ES256 r‖s signature verifies against the DER download", () => {
+  it("sign with EC: an ES256 r‖s signature verifies against the DER download", T, () => {
     const data = Buffer.from("ec data");
     const signed = key("sign", ...named("ec"), "-a", "ES256", "--digest", sha256(data).toString("base64")).json<any>();
     const der = file("ec.der");
@@ -180,7 +182,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(run("keyvault", "key", "sign", ...named("ec"), "-a", "ES256", "--digest", "not base64!").status, 2);
   });
 
-  it("encrypt/decrypt: plaintext and base64 round trips, and data encrypted locally with the downloaded key decrypts", () => {
+  it("encrypt/decrypt: plaintext and base64 round trips, and data encrypted locally with the downloaded key decrypts", T, () => {
     const encrypted = key("encrypt", ...named("rsa-default"), "-a", "RSA-OAEP-256", "--value", "hello keys", "--data-type", "plaintext").json<any>();
     assert.deepEqual(Object.keys(encrypted).sort(), ["aad", "algorithm", "iv", "kid", "result", "tag"]);
     assert.equal(encrypted.algorithm, "RSA-OAEP-256");
@@ -201,7 +203,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(run("keyvault", "key", "encrypt", ...named("rsa-default"), "-a", "RSA-OAEP", "--value", "AAAA", "--data-type", "hex").status, 2);
   });
 
-  it("import: a PEM made here (encrypted, or as a string) signs so that the test's own public key verifies it", () => {
+  it("import: a PEM made here (encrypted, or as a string) signs so that the test's own public key verifies it", T, () => {
     const rsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     fs.writeFileSync(file("mine.pem"), rsa.privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw1234" }));
     const imported = key("import", ...named("mine"), "--pem-file", file("mine.pem"), "--pem-password", "pw1234", "--ops", "sign", "verify").json<any>();
@@ -228,7 +230,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(run("keyvault", "key", "import", ...named("mine"), "--pem-string", pem, "--pem-file", file("mine.pem")).status, 2);
   });
 
-  it("random: --count bytes in base64; out of range is the service's 400", () => {
+  it("random: --count bytes in base64; out of range is the service's 400", T, () => {
     const random = key("random", "--vault-name", VAULT, "--count", "32").json<any>();
     assert.deepEqual(Object.keys(random), ["value"]);
     assert.equal(Buffer.from(random.value, "base64").length, 32);
@@ -239,7 +241,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.equal(run("keyvault", "key", "random", "--vault-name", VAULT, "--count", "many").status, 2);
   });
 
-  it("rotate and rotation-policy show/update (JSON file in Key Vault's shape, or show's output as a string)", () => {
+  it("rotate and rotation-policy show/update (JSON file in Key Vault's shape, or show's output as a string)", T, () => {
     const before = key("list-versions", ...named("ec")).json<any[]>().length;
     const rotated = key("rotate", ...named("ec")).json<any>();
     assert.equal(rotated.key.crv, "P-256");
@@ -272,7 +274,7 @@ describe("kluis keyvault key", { timeout: 240_000 }, () => {
     assert.match(refused.stderr, /^ERROR: \(\w+\) /);
   });
 
-  it("backup → delete → show-deleted/list-deleted → purge → restore; delete → recover", () => {
+  it("backup → delete → show-deleted/list-deleted → purge → restore; delete → recover", T, () => {
     const backup = file("ec.backup");
     key("backup", ...named("ec"), "--file", backup);
     assert.equal(fs.statSync(backup).mode & 0o777, 0o600);
