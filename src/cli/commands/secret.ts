@@ -1,8 +1,9 @@
 /**
  * `kluis keyvault secret <verb>` — the vault data plane (Key Vault REST), with az's verbs, flags and output.
- * A secret is addressed by `--vault-name` + `--name` [+ `--version`] or by its full `--id`, as in az.
- * Files written here (download, backup) hold secret material, so they are created 0600 and never overwritten
- * by download, as az refuses to.
+ * A secret is addressed by `--vault-name` + `--name` [+ `--version`] or by its full `--id`, as in az. The verbs
+ * secrets share with keys (list, list-versions, delete, list-deleted, show-deleted, recover, purge, backup, restore)
+ * come from vault-object.ts; here are set, show, set-attributes and download. Files written (download, backup) hold
+ * secret material, so they are created 0600, and download never overwrites a file, as az refuses to.
  */
 import type { Command } from "commander";
 import { parseBoolean, parseDateTime, parseTags } from "../args.js";

@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import type { Command } from "commander";
-import { parseInteger } from "../args.js";
+import { parseBoolean, parseInteger } from "../args.js";
 import { leafCommand, onAction } from "../command-kit.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseObjectId, type Session } from "../session.js";
@@ -138,7 +138,7 @@ export function registerListCommands<I extends { managed?: boolean | null }, B>(
       const session = context.session();
       const vaultUrl = await resolveVault(session, options);
       const items = await listObjects<I>(session, vaultUrl, `/${collection}`, options.maxresults);
-      const includeManaged = options.includeManaged === true || String(options.includeManaged).toLowerCase() === "true";
+      const includeManaged = parseBoolean("--include-managed", options.includeManaged) ?? false;
       return items.filter((item) => includeManaged || !item.managed).map((item) => views.item(item));
     },
   );
