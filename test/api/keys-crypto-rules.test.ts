@@ -166,13 +166,26 @@ describe("key cryptography rules", { timeout: 120_000 }, () => {
   });
 });
 
-describe("automatic rotation with the rotation clock eight days ahead", { timeout: 120_000 }, () => {
+describe("automatic rotation with the rotation clock eight days ahead; no prepared-key cache", { timeout: 120_000 }, () => {
   let server: KluisServer;
 
   before(async () => {
-    server = await startServer({ env: { KLUIS_INTERNAL_CLOCK_OFFSET_S: String(8 * DAY), KLUIS_INTERNAL_ROTATION_CHECK_MS: "200" } });
+    server = await startServer({ env: { KLUIS_INTERNAL_CLOCK_OFFSET_S: String(8 * DAY), KLUIS_INTERNAL_ROTATION_CHECK_MS: "200", KLUIS_KEY_CACHE_ENTRIES: "0" } });
   });
   after(() => server.stop());
+
+  it("with the prepared-key cache off (KLUIS_KEY_CACHE_ENTRIES=0) every operation opens the key and still works", async () => {
+    const kv = await keyVault(server, "no-cache-kv");
+    await kv.create("plain", { kty: "RSA", key_ops: ["encrypt", "decrypt", "sign", "verify"] });
+    for (let i = 0; i < 3; i++) {
+      const encrypted = (await kv.ok("POST", "/keys/plain/encrypt", { alg: "RSA-OAEP", value: b64(Buffer.from(`m${i}`)) })).body.value;
+      assert.equal(Buffer.from((await kv.ok("POST", "/keys/plain/decrypt", { alg: "RSA-OAEP", value: encrypted })).body.value, "base64url").toString(), `m${i}`);
+      const signature = (await kv.ok("POST", "/keys/plain/sign", { alg: "RS512", value: b64(sha(512)) })).body.value;
+      assert.deepEqual((await kv.ok("POST", "/keys/plain/verify", { alg: "RS512", digest: b64(sha(512)), value: signature })).body, { value: true });
+    }
+    await kv.ok("DELETE", "/keys/plain");
+    assertAzureError(await kv.call("POST", "/keys/plain/sign", { alg: "RS512", value: b64(sha(512)) }), 404, "KeyNotFound", "plain");
+  });
 
   it("a key whose policy says Rotate after 7 days gets exactly one new version, expiring per expiryTime; Notify-only keys do not", async () => {
     const kv = await keyVault(server, "auto-rotation-kv");
