@@ -86,6 +86,8 @@ describe("key cryptography rules", { timeout: 120_000 }, () => {
     assertAzureError(await kv.call("POST", `/keys/rsa/${"0".repeat(32)}/sign`, { alg: "RS256", value: b64(sha(256)) }), 404, "KeyNotFound", "rsa");
     const signed = await kv.ok("POST", `/keys/rsa/${version}/sign`, { alg: "RS256", value: b64(sha(256)) });
     assert.equal(signed.body.kid, before.key.kid);
+    // An empty version segment (what a client sends for a version-less key id) means the latest version.
+    assert.equal((await kv.ok("POST", "/keys/rsa//sign", { alg: "RS256", value: b64(sha(256)) })).body.kid, before.key.kid);
   });
 
   it("key_ops: an operation outside them is 403 KeyOperationForbidden; updating key_ops allows it", async () => {
