@@ -72,7 +72,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     machines,
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
-    keys: new KeyService(store.keys, keyring),
+    keys: new KeyService(store.keys, keyring, store.keyRotationPolicies),
     keyBackups: new KeyBackups(store.keys, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),

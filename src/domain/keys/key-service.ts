@@ -6,7 +6,7 @@
  */
 import { generateKeyAsync, importPrivateJwk, keySize, RSA_KEY_SIZES, type KeyJwk, type KeyPairJwk } from "../../crypto/key-material.js";
 import { newVersion } from "../../crypto/secrets.js";
-import type { DeletedObjectRecord, ObjectAttributesRecord, ObjectVersionRecord, VaultRecord, VersionedObjectStore } from "../../storage/types.js";
+import type { DeletedObjectRecord, ObjectAttributesRecord, ObjectVersionRecord, RotationPolicyStore, VaultRecord, VersionedObjectStore } from "../../storage/types.js";
 import { DomainError } from "../errors.js";
 import type { Keyring } from "../keyring.js";
 import { assertObjectName } from "../names.js";
@@ -67,6 +67,8 @@ export class KeyService {
   constructor(
     store: VersionedObjectStore,
     private readonly keyring: Keyring,
+    /** A key's rotation policy goes with the key: purged with it, never inherited by a new key of the same name. */
+    private readonly rotationPolicies: RotationPolicyStore,
   ) {
     this.objects = new VersionedObjects(store, KEY_KIND);
   }
@@ -87,7 +89,7 @@ export class KeyService {
     } catch (error) {
       throw fromKeyMaterial(error);
     }
-    return this.store(vault, name, pair, metaFor(pair.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
+    return this.storeVersion(vault, name, pair, metaFor(pair.publicJwk, keyOps, exportable, releasePolicy), attributes, tags, true);
   }
 
   async import(vault: VaultRecord, name: string, input: KeyImportInput): Promise<ObjectVersionRecord> {
@@ -107,7 +109,7 @@ export class KeyService {
     const attributes = parseAttributes(input.attributes, NEW_ATTRIBUTES);
     const tags = parseTags(KEY_KIND, input.tags);
     const { exportable, releasePolicy } = parseRelease(input.attributes, input.release_policy);
-    return this.store(vault, name, imported, metaFor(imported.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
+    return this.storeVersion(vault, name, imported, metaFor(imported.publicJwk, keyOps, exportable, releasePolicy), attributes, tags, true);
   }
 
   /** A version of a live key (the latest when `version` is absent); 404 KeyNotFound otherwise. Disabled keys too. */
@@ -134,7 +136,7 @@ export class KeyService {
       pair = await generateKeyAsync({ kty: "EC", crv: meta.crv });
     }
     const attributes: ObjectAttributesRecord = { enabled: true, nbf: null, exp: expiresAt ?? null };
-    return this.store(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
+    return this.storeVersion(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
   }
 
   listLatest(vault: VaultRecord, after: string | null, limit: number) {
@@ -186,18 +188,26 @@ export class KeyService {
     return this.objects.recover(vault, name);
   }
 
-  purge(vault: VaultRecord, name: string): Promise<void> {
-    return this.objects.purge(vault, name);
+  async purge(vault: VaultRecord, name: string): Promise<void> {
+    await this.objects.purge(vault, name);
+    await this.rotationPolicies.delete(vault.id, name);
   }
 
-  private async store(
+  private async storeVersion(
     vault: VaultRecord,
     name: string,
     pair: KeyPairJwk,
     meta: KeyMeta,
     attributes: ObjectAttributesRecord,
     tags: Record<string, string> | null,
+    mayBeFirst = false,
   ): Promise<ObjectVersionRecord> {
+    // A key purged by the retention job (which purges by date, not by name) leaves its policy behind: a new key of
+    // that name must start without it.
+    // (A deleted key keeps its policy for recovery; the put below refuses that name anyway.)
+    if (mayBeFirst && !(await this.objects.store.getLatest(vault.id, name)) && !(await this.objects.store.getDeleted(vault.id, name))) {
+      await this.rotationPolicies.delete(vault.id, name);
+    }
     const now = nowSeconds();
     const version = newVersion();
     const record: ObjectVersionRecord = {
