@@ -72,7 +72,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     machines,
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
-    keys: new KeyService(store.keys, keyring, store.keyRotationPolicies),
+    keys: new KeyService(store.keys, keyring, async (event, vault, name) => {
+      // A purged key takes its rotation policy with it.
+      if (event === "purged") await store.keyRotationPolicies.delete(vault.id, name);
+    }),
     keyBackups: new KeyBackups(store.keys, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),

@@ -49,7 +49,7 @@ describe("KeyService (domain)", () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-keys-"));
     store = openSqliteStore(path.join(dir, "kluis.db"));
-    keys = new KeyService(store.keys, new Keyring(store.dataKeys, randomBytes(32)), store.keyRotationPolicies);
+    keys = new KeyService(store.keys, new Keyring(store.dataKeys, randomBytes(32)));
   });
   after(async () => {
     await store.close();
@@ -95,7 +95,10 @@ describe("KeyService and rotation policies", () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-keys-policy-"));
     store = openSqliteStore(path.join(dir, "kluis.db"));
-    keys = new KeyService(store.keys, new Keyring(store.dataKeys, randomBytes(32)), store.keyRotationPolicies);
+    // As the composition root wires it (server/start.ts): a purged key takes its rotation policy with it.
+    keys = new KeyService(store.keys, new Keyring(store.dataKeys, randomBytes(32)), async (event, v, name) => {
+      if (event === "purged") await store.keyRotationPolicies.delete(v.id, name);
+    });
   });
   after(async () => {
     await store.close();

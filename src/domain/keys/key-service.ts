@@ -6,7 +6,7 @@
  */
 import { generateKeyAsync, importPrivateJwk, keySize, RSA_KEY_SIZES, type KeyJwk, type KeyPairJwk } from "../../crypto/key-material.js";
 import { newVersion } from "../../crypto/secrets.js";
-import type { DeletedObjectRecord, ObjectAttributesRecord, ObjectVersionRecord, RotationPolicyStore, VaultRecord, VersionedObjectStore } from "../../storage/types.js";
+import type { DeletedObjectRecord, ObjectAttributesRecord, ObjectVersionRecord, VaultRecord, VersionedObjectStore } from "../../storage/types.js";
 import { DomainError } from "../errors.js";
 import type { Keyring } from "../keyring.js";
 import { assertObjectName } from "../names.js";
@@ -61,14 +61,19 @@ export function keySealContext(vaultId: string, name: string, version: string): 
   return `kluis:key:${vaultId}:${name.toLowerCase()}:${version}`;
 }
 
+/**
+ * Told after a key changed in a way that caches of its material or policies must follow (wired by the composition
+ * root to the change feed and to the rotation policies: a purged key takes its policy with it).
+ */
+export type KeyChangeListener = (event: "updated" | "deleted" | "purged" | "rotated", vault: VaultRecord, name: string) => Promise<void>;
+
 export class KeyService {
   private readonly objects: VersionedObjects;
 
   constructor(
     store: VersionedObjectStore,
     private readonly keyring: Keyring,
-    /** A key's rotation policy goes with the key: purged with it, never inherited by a new key of the same name. */
-    private readonly rotationPolicies: RotationPolicyStore,
+    private readonly changed: KeyChangeListener = async () => undefined,
   ) {
     this.objects = new VersionedObjects(store, KEY_KIND);
   }
@@ -89,7 +94,8 @@ export class KeyService {
     } catch (error) {
       throw fromKeyMaterial(error);
     }
-    return this.storeVersion(vault, name, pair, metaFor(pair.publicJwk, keyOps, exportable, releasePolicy), attributes, tags, true);
+    await this.forgetLeftovers(vault, name);
+    return this.store(vault, name, pair, metaFor(pair.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
   }
 
   async import(vault: VaultRecord, name: string, input: KeyImportInput): Promise<ObjectVersionRecord> {
@@ -109,7 +115,8 @@ export class KeyService {
     const attributes = parseAttributes(input.attributes, NEW_ATTRIBUTES);
     const tags = parseTags(KEY_KIND, input.tags);
     const { exportable, releasePolicy } = parseRelease(input.attributes, input.release_policy);
-    return this.storeVersion(vault, name, imported, metaFor(imported.publicJwk, keyOps, exportable, releasePolicy), attributes, tags, true);
+    await this.forgetLeftovers(vault, name);
+    return this.store(vault, name, imported, metaFor(imported.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
   }
 
   /** A version of a live key (the latest when `version` is absent); 404 KeyNotFound otherwise. Disabled keys too. */
@@ -136,7 +143,9 @@ export class KeyService {
       pair = await generateKeyAsync({ kty: "EC", crv: meta.crv });
     }
     const attributes: ObjectAttributesRecord = { enabled: true, nbf: null, exp: expiresAt ?? null };
-    return this.storeVersion(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
+    const rotated = await this.store(vault, latest.name, pair, metaFor(pair.publicJwk, [...meta.key_ops], meta.exportable, meta.release_policy), attributes, latest.tags);
+    await this.changed("rotated", vault, latest.name);
+    return rotated;
   }
 
   listLatest(vault: VaultRecord, after: string | null, limit: number) {
@@ -169,11 +178,14 @@ export class KeyService {
       updatedAt: nowSeconds(),
     };
     await this.objects.store.updateVersion(updated);
+    await this.changed("updated", vault, record.name);
     return updated;
   }
 
-  delete(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
-    return this.objects.delete(vault, name);
+  async delete(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
+    const deleted = await this.objects.delete(vault, name);
+    await this.changed("deleted", vault, deleted.latest.name);
+    return deleted;
   }
 
   getDeleted(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
@@ -190,24 +202,28 @@ export class KeyService {
 
   async purge(vault: VaultRecord, name: string): Promise<void> {
     await this.objects.purge(vault, name);
-    await this.rotationPolicies.delete(vault.id, name);
+    await this.changed("purged", vault, name);
   }
 
-  private async storeVersion(
+  /**
+   * The retention job purges deleted keys by date, not by name, so nobody is told: when a name with neither a live
+   * nor a deleted key gets its first version, whatever an earlier key of that name left (its rotation policy,
+   * cached material) is dropped now, as a purge would have. A deleted key keeps its policy for recovery (the put
+   * refuses that name anyway).
+   */
+  private async forgetLeftovers(vault: VaultRecord, name: string): Promise<void> {
+    const store = this.objects.store;
+    if (!(await store.getLatest(vault.id, name)) && !(await store.getDeleted(vault.id, name))) await this.changed("purged", vault, name);
+  }
+
+  private async store(
     vault: VaultRecord,
     name: string,
     pair: KeyPairJwk,
     meta: KeyMeta,
     attributes: ObjectAttributesRecord,
     tags: Record<string, string> | null,
-    mayBeFirst = false,
   ): Promise<ObjectVersionRecord> {
-    // A key purged by the retention job (which purges by date, not by name) leaves its policy behind: a new key of
-    // that name must start without it.
-    // (A deleted key keeps its policy for recovery; the put below refuses that name anyway.)
-    if (mayBeFirst && !(await this.objects.store.getLatest(vault.id, name)) && !(await this.objects.store.getDeleted(vault.id, name))) {
-      await this.rotationPolicies.delete(vault.id, name);
-    }
     const now = nowSeconds();
     const version = newVersion();
     const record: ObjectVersionRecord = {
