@@ -114,6 +114,20 @@ describe("permission matrix: RBAC", () => {
     assertAzureError(await kv.call({ method: "PUT", path: "/secrets/scoped-a", body: { value: "x" } }, caller.token), 403, "Forbidden", `Action: '${S}/setSecret/action'`, "ForbiddenByRbac");
   });
 
+  it("a key-scope assignment grants that key only", async () => {
+    await kv.ok({ method: "POST", path: "/keys/scoped-key-a/create", body: { kty: "EC" } });
+    await kv.ok({ method: "POST", path: "/keys/scoped-key-b/create", body: { kty: "EC" } });
+    const caller = principals.scoped;
+    assert.equal((await kv.call({ method: "GET", path: "/keys/scoped-key-a" }, caller.token)).status, 403);
+    await assign(`${vaultId}/keys/scoped-key-a`, ROLES.cryptoUser.id, caller.objectId);
+    const got = await kv.call({ method: "GET", path: "/keys/scoped-key-a" }, caller.token);
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.body.key.kty, "EC");
+    assertAzureError(await kv.call({ method: "GET", path: "/keys/scoped-key-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "GET", path: "/keys" }, caller.token), 403, "Forbidden", `Action: '${K}/read'`, "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "DELETE", path: "/keys/scoped-key-a" }, caller.token), 403, "Forbidden", `Action: '${K}/delete'`, "ForbiddenByRbac");
+  });
+
   it("access policies are ignored on an RBAC vault, and removing an assignment takes effect at once", async () => {
     const caller = principals.none;
     const policy = await arm(server, management, "PUT", `${vaultId}/accessPolicies/add?api-version=2023-07-01`, {
