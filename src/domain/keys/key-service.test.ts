@@ -86,3 +86,44 @@ describe("KeyService (domain)", () => {
     await assert.rejects(keys.rotate(v, "missing"), (e: DomainError) => e.code === "KeyNotFound");
   });
 });
+
+describe("KeyService and rotation policies", () => {
+  let dir: string;
+  let store: Store;
+  let keys: KeyService;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-keys-policy-"));
+    store = openSqliteStore(path.join(dir, "kluis.db"));
+    // As the composition root wires it (server/start.ts): a purged key takes its rotation policy with it.
+    keys = new KeyService(store.keys, new Keyring(store.dataKeys, randomBytes(32)), async (event, v, name) => {
+      if (event === "purged") await store.keyRotationPolicies.delete(v.id, name);
+    });
+  });
+  after(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const policy = (vaultId: string, name: string) => ({ vaultId, name, policy: { lifetimeActions: [] }, dueAt: null, createdAt: 1, updatedAt: 1 });
+
+  it("a purge removes the key's policy; a deleted key keeps it; a new key of a purged-by-date name starts without one", async () => {
+    const v = vault("policy-kv");
+    await keys.create(v, "Kept", { kty: "EC" });
+    await store.keyRotationPolicies.put(policy(v.id, "Kept"));
+    await keys.delete(v, "Kept");
+    await assert.rejects(keys.create(v, "kept", { kty: "EC" }), (e: DomainError) => e.code === "Conflict");
+    assert.ok(await store.keyRotationPolicies.get(v.id, "Kept"), "a deleted key keeps its policy");
+    await keys.recover(v, "Kept");
+    await keys.delete(v, "Kept");
+    await keys.purge(v, "Kept");
+    assert.equal(await store.keyRotationPolicies.get(v.id, "Kept"), null);
+
+    await keys.create(v, "Expiring", { kty: "EC" });
+    await store.keyRotationPolicies.put(policy(v.id, "Expiring"));
+    await keys.delete(v, "Expiring");
+    await store.keys.purgeExpired(Math.floor(Date.now() / 1000) + 8 * 86_400);
+    await keys.create(v, "Expiring", { kty: "EC" });
+    assert.equal(await store.keyRotationPolicies.get(v.id, "Expiring"), null);
+  });
+});
