@@ -1,14 +1,18 @@
 /**
- * Permission matrix, access-policy vaults: every secrets data-plane operation once with a policy granting exactly
- * its permission (allowed) and once with a policy granting every other permission (403 ForbiddenByPolicy, and
- * the vault unchanged). The RBAC half is in permission-matrix-rbac.test.ts.
+ * Permission matrix, access-policy vaults: every secrets and keys data-plane operation once with a policy granting
+ * exactly its permission (allowed) and once with a policy granting every other permission of its collection (403
+ * ForbiddenByPolicy, and the vault unchanged). The RBAC half is in permission-matrix-rbac.test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { arm, claims, createVault, token } from "../harness/clients.js";
 import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
 import { startServer, type KluisServer } from "../harness/server.js";
-import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS } from "./permission-matrix-ops.js";
+import { KEY_CRYPTO_OPERATIONS, KEY_OPERATIONS, KEY_POLICY_PERMISSIONS } from "./permission-matrix-key-ops.js";
+import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS, type Collection } from "./permission-matrix-ops.js";
+
+const OPERATIONS = [...SECRET_OPERATIONS, ...KEY_OPERATIONS, ...KEY_CRYPTO_OPERATIONS];
+const POLICY_PERMISSIONS: Record<Collection, string[]> = { secrets: SECRET_POLICY_PERMISSIONS, keys: KEY_POLICY_PERMISSIONS };
 
 const VAULT = "policy-matrix-kv";
 const GROUP = "rg-policy-matrix";
@@ -23,11 +27,11 @@ describe("permission matrix: access policies", () => {
   let grantedToken: string;
   let othersToken: string;
 
-  async function setPolicies(grant: string[], rest: string[]): Promise<void> {
+  async function setPolicies(grant: string[], rest: string[], collection: Collection = "secrets"): Promise<void> {
     const path = `/subscriptions/${server.subscriptionId}/resourceGroups/${GROUP}/providers/Microsoft.KeyVault/vaults/${VAULT}/accessPolicies/replace?api-version=2023-07-01`;
-    const entry = (objectId: string, secrets: string[]) => ({ tenantId: server.tenantId, objectId, permissions: { secrets } });
+    const entry = (objectId: string, permissions: Record<string, string[]>) => ({ tenantId: server.tenantId, objectId, permissions });
     const reply = await arm(server, management, "PUT", path, {
-      properties: { accessPolicies: [entry(adminOid, ["all"]), entry(granted.objectId, grant), entry(others.objectId, rest)] },
+      properties: { accessPolicies: [entry(adminOid, { secrets: ["all"], keys: ["all"] }), entry(granted.objectId, { [collection]: grant }), entry(others.objectId, { [collection]: rest })] },
     });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
   }
@@ -46,17 +50,17 @@ describe("permission matrix: access policies", () => {
   });
   after(() => server.stop());
 
-  for (const op of SECRET_OPERATIONS) {
-    it(`${op.label}: needs secrets/${op.policy}; every other permission is refused and changes nothing`, async () => {
+  for (const op of OPERATIONS) {
+    it(`${op.label}: needs ${op.collection}/${op.policy}; every other permission is refused and changes nothing`, async () => {
       const name = nameFor("ap", op);
-      await setPolicies([op.policy], SECRET_POLICY_PERMISSIONS.filter((p) => p !== op.policy));
+      await setPolicies([op.policy], POLICY_PERMISSIONS[op.collection].filter((p) => p.toLowerCase() !== op.policy.toLowerCase()), op.collection);
       const request = await op.prepare(kv, name);
 
-      const before = await kv.snapshot(name);
+      const before = await kv.snapshot(name, op.collection);
       const refused = await kv.call(request, othersToken);
-      assertAzureError(refused, 403, "Forbidden", `does not have secrets ${op.policy} permission on key vault '${VAULT};location=westus'`, "ForbiddenByPolicy");
+      assertAzureError(refused, 403, "Forbidden", `does not have ${op.collection} ${op.policy} permission on key vault '${VAULT};location=westus'`, "ForbiddenByPolicy");
       assert.ok(refused.text.includes(`oid=${others.objectId}`), refused.text);
-      assert.deepEqual(await kv.snapshot(name), before, "a refused request changed the vault");
+      assert.deepEqual(await kv.snapshot(name, op.collection), before, "a refused request changed the vault");
 
       const allowed = await kv.call(request, grantedToken);
       assert.equal(allowed.status, op.okStatus, allowed.text);
@@ -65,12 +69,12 @@ describe("permission matrix: access policies", () => {
 
   it("a principal without any policy is refused everything", async () => {
     await setPolicies([], []);
-    for (const op of SECRET_OPERATIONS) {
+    for (const op of OPERATIONS) {
       const name = nameFor("none", op);
       const request = await op.prepare(kv, name);
-      const before = await kv.snapshot(name);
-      assertAzureError(await kv.call(request, grantedToken), 403, "Forbidden", `secrets ${op.policy} permission`, "ForbiddenByPolicy");
-      assert.deepEqual(await kv.snapshot(name), before, `${op.label}: a refused request changed the vault`);
+      const before = await kv.snapshot(name, op.collection);
+      assertAzureError(await kv.call(request, grantedToken), 403, "Forbidden", `${op.collection} ${op.policy} permission`, "ForbiddenByPolicy");
+      assert.deepEqual(await kv.snapshot(name, op.collection), before, `${op.label}: a refused request changed the vault`);
     }
   });
 });

@@ -4,8 +4,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import {
   StoreError,
   type MachineRecord,
+  type ObjectVersionRecord,
   type PrincipalRecord,
   type ResourceGroupRecord,
+  type RotationPolicyRecord,
   type SecretVersionRecord,
   type Store,
   type VaultRecord,
@@ -111,10 +113,43 @@ export function secret(vaultId: string, name: string, overrides: Partial<SecretV
     version: hexVersion(),
     sealedValue: Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(29)]),
     contentType: "text/plain",
+    meta: null,
     tags: { purpose: "test" },
     attributes: { enabled: true, nbf: null, exp: null },
     createdAt: T0,
     updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** A key version: the sealed private JWK in sealedValue, the public fields in meta, no content type. */
+export function keyVersion(vaultId: string, name: string, overrides: Partial<ObjectVersionRecord> = {}): ObjectVersionRecord {
+  return {
+    vaultId,
+    name,
+    version: hexVersion(),
+    sealedValue: Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(61)]),
+    contentType: null,
+    meta: { kty: "RSA", key_ops: ["encrypt", "decrypt", "sign", "verify"], n: randomBytes(32).toString("base64url"), e: "AQAB" },
+    tags: { purpose: "key-test" },
+    attributes: { enabled: true, nbf: null, exp: null },
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function rotationPolicy(vaultId: string, name: string, overrides: Partial<RotationPolicyRecord> = {}): RotationPolicyRecord {
+  return {
+    vaultId,
+    name,
+    policy: {
+      lifetimeActions: [{ trigger: { timeAfterCreate: "P30D" }, action: { type: "Rotate" } }],
+      attributes: { expiryTime: "P90D", created: 1_700_000_000, updated: 1_700_000_000 },
+    },
+    dueAt: 1_700_000_100,
+    createdAt: 1_700_000_000,
+    updatedAt: 1_700_000_000,
     ...overrides,
   };
 }

@@ -15,7 +15,8 @@ import { isUnavailable, translate } from "../../src/storage/postgres/db.js";
 import { MIGRATIONS } from "../../src/storage/postgres/migrations.js";
 import { openPostgresStore } from "../../src/storage/postgres/open.js";
 import { StoreError, type Store } from "../../src/storage/types.js";
-import { rejectsWith, secret } from "./fixtures.js";
+import { rejectsWith, rotationPolicy, secret } from "./fixtures.js";
+import { drainConcurrently } from "./rotation-policies-contract.js";
 import { runStoreContract } from "./store-contract.js";
 
 const setting = process.env.KLUIS_TEST_POSTGRES;
@@ -165,6 +166,29 @@ describe("postgres", { skip: skip ? "KLUIS_TEST_POSTGRES=skip" : false }, () => 
     it("rejects schema names that would need quoting", async () => {
       await assert.rejects(openPostgresStore(URL_, { schema: 'bad"name' }), /invalid schema name/);
       await assert.rejects(openPostgresStore(URL_, { schema: "Upper" }), /invalid schema name/);
+    });
+  });
+
+  describe("postgres: rotation claims across nodes", () => {
+    it("two nodes claiming at once take each due policy exactly once; not-due ones untouched", async () => {
+      const { store: first, schema, cleanup } = await openFresh();
+      const second = await openPostgresStore(URL_, { schema });
+      try {
+        const now = 1_800_000_000;
+        const due = Array.from({ length: 120 }, (_, i) => rotationPolicy(`vault-${i % 3}`, `due-${i}`, { dueAt: now - i }));
+        const later = Array.from({ length: 10 }, (_, i) => rotationPolicy("vault-0", `later-${i}`, { dueAt: now + 1 + i }));
+        await Promise.all([...due, ...later].map((p) => first.keyRotationPolicies.put(p)));
+        // Several claimers per node, each on its own pooled connection: real concurrency between transactions.
+        const claimers = [first, second, first, second, first, second].map((s) => s.keyRotationPolicies);
+        const taken = await drainConcurrently(claimers, now, now + 600, 5);
+        assert.equal(taken.length, due.length, "no policy taken twice");
+        assert.deepEqual(new Set(taken.map((p) => `${p.vaultId}/${p.name}`)), new Set(due.map((p) => `${p.vaultId}/${p.name}`)));
+        for (const p of taken) assert.equal(p.dueAt, now + 600);
+        for (const p of later) assert.deepEqual(await second.keyRotationPolicies.get(p.vaultId, p.name), p);
+      } finally {
+        await second.close();
+        await cleanup();
+      }
     });
   });
 

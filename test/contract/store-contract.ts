@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Store } from "../../src/storage/types.js";
 import { registerDeletedVaultContract } from "./deleted-vaults-contract.js";
-import { registerSecretContract } from "./secrets-contract.js";
+import { registerVersionedObjectContract } from "./versioned-objects-contract.js";
+import { registerRotationPolicyContract } from "./rotation-policies-contract.js";
 import { registerReplayContract } from "./replays-contract.js";
 import { registerRoleAssignmentContract } from "./role-assignments-contract.js";
 import { group, machine, principal, rejectsWith, T0, vault, type ContractIt } from "./fixtures.js";
@@ -245,7 +246,9 @@ export function runStoreContract(name: string, open: OpenStore, options: Contrac
       });
     });
 
-    registerSecretContract(test);
+    registerVersionedObjectContract(test, "secrets");
+    registerVersionedObjectContract(test, "keys");
+    registerRotationPolicyContract(test);
     registerRoleAssignmentContract(test);
     registerReplayContract(test);
     registerDeletedVaultContract(test);

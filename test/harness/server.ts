@@ -63,6 +63,8 @@ export interface StartOptions {
   seedTls?: boolean;
   /** Keep the per-request access log in output() (off by default, to keep test logs short). */
   accessLog?: boolean;
+  /** Extra environment for the server process, e.g. the KLUIS_INTERNAL_… test hooks. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts a server with a fresh data directory (seeded with the run's test CA) unless one is given. */
@@ -83,7 +85,7 @@ export async function startServer(options: StartOptions = {}): Promise<KluisServ
     log = "";
     child = spawn(process.execPath, [CLI, "server", "--data-dir", dataDir, "--port", String(port), ...logArgs, ...storageArgs, ...(options.args ?? [])], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env },
+      env: { ...process.env, ...options.env },
     });
     child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));

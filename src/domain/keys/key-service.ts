@@ -94,6 +94,7 @@ export class KeyService {
     } catch (error) {
       throw fromKeyMaterial(error);
     }
+    await this.forgetLeftovers(vault, name);
     return this.store(vault, name, pair, metaFor(pair.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
   }
 
@@ -114,6 +115,7 @@ export class KeyService {
     const attributes = parseAttributes(input.attributes, NEW_ATTRIBUTES);
     const tags = parseTags(KEY_KIND, input.tags);
     const { exportable, releasePolicy } = parseRelease(input.attributes, input.release_policy);
+    await this.forgetLeftovers(vault, name);
     return this.store(vault, name, imported, metaFor(imported.publicJwk, keyOps, exportable, releasePolicy), attributes, tags);
   }
 
@@ -201,6 +203,17 @@ export class KeyService {
   async purge(vault: VaultRecord, name: string): Promise<void> {
     await this.objects.purge(vault, name);
     await this.changed("purged", vault, name);
+  }
+
+  /**
+   * The retention job purges deleted keys by date, not by name, so nobody is told: when a name with neither a live
+   * nor a deleted key gets its first version, whatever an earlier key of that name left (its rotation policy,
+   * cached material) is dropped now, as a purge would have. A deleted key keeps its policy for recovery (the put
+   * refuses that name anyway).
+   */
+  private async forgetLeftovers(vault: VaultRecord, name: string): Promise<void> {
+    const store = this.objects.store;
+    if (!(await store.getLatest(vault.id, name)) && !(await store.getDeleted(vault.id, name))) await this.changed("purged", vault, name);
   }
 
   private async store(

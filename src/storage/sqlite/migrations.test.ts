@@ -31,3 +31,33 @@ test("migration 3 points existing secrets at their latest version by seq", async
     await store.close();
   }
 });
+
+test("migration 5 keeps existing secrets (meta null) and adds keys and rotation policies", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kluis-migrate-")), "kluis.db");
+  const db = new Database(file);
+  for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
+  db.pragma("user_version = 4");
+  const { lastInsertRowid } = db
+    .prepare(
+      `INSERT INTO secret_versions (vault_id, name_key, version, name, value, enabled, created_at, updated_at)
+       VALUES ('v1', 'app', ?, 'App', ?, 1, 1, 1)`,
+    )
+    .run("c".repeat(32), Buffer.from("kept"));
+  db.prepare("INSERT INTO secrets (vault_id, name_key, latest_version, latest_seq) VALUES ('v1', 'app', ?, ?)").run("c".repeat(32), lastInsertRowid);
+  db.close();
+
+  const store = openSqliteStore(file);
+  try {
+    const latest = await store.secrets.getLatest("v1", "app");
+    assert.equal(latest?.sealedValue.toString(), "kept");
+    assert.equal(latest?.meta, null);
+    assert.equal(await store.keys.getLatest("v1", "app"), null);
+    assert.equal(await store.keyRotationPolicies.get("v1", "app"), null);
+  } finally {
+    await store.close();
+  }
+  const tables = new Database(file, { readonly: true })
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('keys', 'key_versions', 'key_rotation_policies') ORDER BY name")
+    .all() as { name: string }[];
+  assert.deepEqual(tables.map((t) => t.name), ["key_rotation_policies", "key_versions", "keys"]);
+});
