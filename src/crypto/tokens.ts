@@ -38,7 +38,7 @@ export async function signToken(key: SigningKey, claims: JWTPayload, lifetimeSec
     .sign(key.privateKey);
 }
 
-export type TokenFailure = "malformed" | "algorithm" | "signature" | "issuer" | "audience" | "expired" | "not-yet-valid";
+export type TokenFailure = "malformed" | "algorithm" | "signature" | "issuer" | "audience" | "expired" | "not-yet-valid" | "revoked";
 
 export class TokenRejected extends Error {
   override readonly name = "TokenRejected";

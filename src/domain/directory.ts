@@ -60,7 +60,8 @@ export class Directory {
     const principal = await this.principals.get(objectId);
     if (!principal) throw new Error("principal to reset is missing");
     const password = newClientSecret();
-    const updated = { ...principal, secretDigests: [digestSecret(password)] };
+    // Tokens issued before a reset belong to whoever held the old secret: Authority refuses them from now on.
+    const updated = { ...principal, secretDigests: [digestSecret(password)], credentialsResetAt: Math.floor(Date.now() / 1000) };
     await this.principals.update(updated);
     await this.changes.publish("principal", objectId);
     return { principal: updated, password };

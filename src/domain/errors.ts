@@ -5,6 +5,8 @@
 export type ErrorCode =
   | "BadParameter"
   | "BadRequest"
+  /** Graph: a property of the body has an invalid value. */
+  | "Request_BadRequest"
   | "Unauthorized"
   | "Forbidden"
   | "NotFound"

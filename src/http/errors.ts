@@ -6,6 +6,7 @@ import type { Reply } from "./types.js";
 const STATUS: Record<ErrorCode, number> = {
   BadParameter: 400,
   BadRequest: 400,
+  Request_BadRequest: 400,
   InvalidResourceGroup: 400,
   InvalidResourceName: 400,
   VaultNameNotValid: 400,

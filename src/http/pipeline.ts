@@ -1,5 +1,6 @@
 /**
- * The request pipeline every HTTPS surface runs: prepare → route → authenticate → validate → authorize → handle.
+ * The request pipeline every HTTPS surface runs: prepare → route → authenticate → validate → authorize → check the
+ * body against the route's schema → handle.
  * Errors from any step are rendered once, in the surface's wire style.
  */
 import type { ServerResponse } from "node:http";
@@ -7,6 +8,7 @@ import type { Authorizer, AuthzTarget } from "../domain/authz.js";
 import { DomainError, OAuthError } from "../domain/errors.js";
 import type { Principal } from "../domain/principal.js";
 import type { VaultRecord } from "../storage/types.js";
+import { checkBody } from "./body-schema.js";
 import { azureErrorReply, oauthErrorReply, toDomainError } from "./errors.js";
 import type { Router } from "./router.js";
 import type { Reply, RequestContext, Route } from "./types.js";
@@ -58,6 +60,7 @@ async function route<S>(surface: Surface<S>, ctx: RequestContext): Promise<Reply
   if (permission.kind === "management" || permission.kind === "data") {
     await surface.authorizer.authorize(ctx.principal!, permission, targetOf(ctx, route));
   }
+  if (route.body) await checkBody(ctx, route.body);
   return route.handler(ctx, surface.services);
 }
 

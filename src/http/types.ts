@@ -2,6 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Principal } from "../domain/principal.js";
 import type { Permission } from "../domain/authz.js";
+import type { BodySchema } from "./body-schema.js";
 
 export interface Reply {
   status: number;
@@ -35,5 +36,7 @@ export interface Route<S = unknown> {
   /** Stable operation name, used in logs and authorization messages. */
   operation: string;
   permission: Permission;
+  /** The request body's schema, checked after authorization and before the handler (see body-schema.ts). */
+  body?: BodySchema;
   handler: (ctx: RequestContext, services: S) => Promise<Reply>;
 }

@@ -11,6 +11,8 @@ import { KeyBackups } from "../domain/keys/key-backup.js";
 import { KeyService, keyMetaOf } from "../domain/keys/key-service.js";
 import { keyChangeKey } from "../domain/keys/prepared-key-cache.js";
 import { Keyring } from "../domain/keyring.js";
+import { guardAuthorizationRows, sealUnprotectedRows } from "../domain/row-integrity.js";
+import { deriveRowMacKey } from "../crypto/row-mac.js";
 import { MachineService } from "../domain/machines.js";
 import { ReplayGuard } from "../domain/replay-guard.js";
 import { SecretBackups } from "../domain/secret-backup.js";
@@ -43,8 +45,14 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
-  const { store, changes, kind: storageKind } = await openStorage(config);
-  const tenant = await loadTenant(store.settings);
+  const opened = await openStorage(config);
+  const { changes, kind: storageKind } = opened;
+  const tenant = await loadTenant(opened.store.settings);
+  // Authorization rows (principals, vaults with their policies, role assignments) are MACed under the root key:
+  // rows older than that check get theirs once, then every read is checked (domain/row-integrity.ts).
+  const rowKey = deriveRowMacKey(rootKey);
+  await sealUnprotectedRows(opened.store, rowKey, tenant.subscriptionId);
+  const store = guardAuthorizationRows(opened.store, rowKey);
   const keyring = new Keyring(store.dataKeys, rootKey);
   const directory = new Directory(store.principals, tenant.tenantId, changes);
   const endpoints = endpointsFor(config);
@@ -53,7 +61,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     keyring,
     tenantId: tenant.tenantId,
     baseUrl: endpoints.authorityUrl,
-    resolveAdmin: async (objectId) => (await directory.get(objectId))?.admin === true,
+    standingOf: async (objectId) => {
+      const principal = await directory.get(objectId);
+      return principal ? { admin: principal.admin, credentialsResetAt: principal.credentialsResetAt ?? null } : null;
+    },
     changes,
   });
   const adminFile = await ensureAdmin(store.settings, directory, config.dataDir, config.resetAdminCredential);

@@ -48,6 +48,10 @@ export interface PrincipalRecord {
   /** For managed identities: the ARM id of the resource the identity belongs to. */
   resourceId: string | null;
   createdAt: number;
+  /** Unix seconds of the last credential reset: tokens issued before it are refused. Absent in older records. */
+  credentialsResetAt?: number | null;
+  /** MAC of the row under a key derived from the root key (domain/row-integrity.ts); absent in rows written before it. */
+  integrity?: string;
 }
 
 export interface PrincipalStore {
@@ -113,6 +117,8 @@ export interface VaultRecord {
   updatedAt: number;
   updatedBy: string;
   deletedAt: number | null;
+  /** MAC of the row under a key derived from the root key (domain/row-integrity.ts); absent in rows written before it. */
+  integrity?: string;
 }
 
 export interface VaultStore {
@@ -269,6 +275,8 @@ export interface RoleAssignmentRecord {
   description: string | null;
   createdAt: number;
   createdBy: string;
+  /** MAC of the row under a key derived from the root key (domain/row-integrity.ts); absent in rows written before it. */
+  integrity?: string;
 }
 
 export interface RoleAssignmentStore {
@@ -279,6 +287,8 @@ export interface RoleAssignmentStore {
   insert(record: RoleAssignmentRecord): Promise<void>;
   /** Returns false when there was none. */
   delete(id: string): Promise<boolean>;
+  /** Rewrites an assignment's stored row in place (same id, same position); false when there was none. */
+  replace(record: RoleAssignmentRecord): Promise<boolean>;
 }
 
 /** One-time identifiers (client-assertion `jti`s): shared by every node, so a replay is refused everywhere. */

@@ -85,7 +85,7 @@ describe("ARM, as real clients use it", () => {
     assert.equal((await resources.resourceGroups.get("rg-patch")).managedBy, managed.managedBy);
     await assert.rejects(resources.resourceGroups.update("rg-nowhere", { tags: {} }), (error: RestError) => error.statusCode === 404 && error.code === "ResourceGroupNotFound");
     const bad = await probe("PATCH", `${server.url}/subscriptions/${server.subscriptionId}/resourcegroups/rg-patch?api-version=2022-09-01`, { bearer: management, body: { tags: { n: 1 } } });
-    assertAzureError(bad, 400, "InvalidRequestContent", "tag 'n'");
+    assertAzureError(bad, 400, "InvalidRequestContent", "'tags.n' must be of type string");
     assert.deepEqual((await resources.resourceGroups.get("rg-patch")).tags, { b: "2" }, "a refused patch changes nothing");
   });
 

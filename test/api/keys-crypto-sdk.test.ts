@@ -218,7 +218,7 @@ describe("CryptographyClient and KeyClient crypto, every algorithm and service v
     }
   });
 
-  it("rotation policy: the default, update, read back, and rotateKey applying its expiryTime", async () => {
+  it("rotation policy: the default, update, read back, and rotateKey applying its expiryTime, on every service version", async () => {
     const name = "rotating";
     const first = await admin.createEcKey(name, { curve: "P-256" });
     const initial = await admin.getKeyRotationPolicy(name);
@@ -239,5 +239,14 @@ describe("CryptographyClient and KeyClient crypto, every algorithm and service v
     assert.ok(Math.abs(rotated.properties.expiresOn!.getTime() - expected) < 120_000, `expiresOn ${rotated.properties.expiresOn?.toISOString()}`);
     await assert.rejects(admin.updateKeyRotationPolicy(name, { lifetimeActions: [{ action: "Rotate", timeAfterCreate: "P1D" }] }), (e: { statusCode?: number; code?: string }) => e.statusCode === 400 && e.code === "BadParameter");
     assert.deepEqual(plain(await admin.getKeyRotationPolicy(name)), plain(updated), "a refused update changed the policy");
+    for (const serviceVersion of installedServiceVersions()) {
+      const client = new KeyClient(server.vaultUrl(VAULT), adminCredential(server), { serviceVersion, retryOptions: { maxRetries: 0 } });
+      const days = 40 + installedServiceVersions().indexOf(serviceVersion);
+      const set = await client.updateKeyRotationPolicy(name, { lifetimeActions: [{ action: "Rotate", timeBeforeExpiry: `P${days}D` }], expiresIn: "P1Y" });
+      assert.deepEqual(plain(set.lifetimeActions), [{ action: "Rotate", timeBeforeExpiry: `P${days}D` }], serviceVersion);
+      assert.deepEqual(plain(await client.getKeyRotationPolicy(name)), plain(set), serviceVersion);
+      const again = await client.rotateKey(name);
+      assert.ok(Math.abs(again.properties.expiresOn!.getTime() - Date.now() - 365 * 86_400_000) < 2 * 86_400_000, `${serviceVersion}: ${again.properties.expiresOn?.toISOString()}`);
+    }
   });
 });

@@ -169,9 +169,9 @@ describe("management plane refuses bad input", () => {
         // A valid entry next to the invalid one must not be applied either.
         assertAzureError(await put([policy({ secrets: ["get"] }), policy({ secrets: ["get", "fly"] })]), 400, "BadRequest", "Invalid permission 'fly' for secrets.");
         assertAzureError(await put([policy({ keys: ["set"] })]), 400, "BadRequest", "Invalid permission 'set' for keys.");
-        assertAzureError(await put([policy({ secrets: "get" })]), 400, "BadRequest", "Access policy permissions 'secrets' must be an array.");
+        assertAzureError(await put([policy({ secrets: "get" })]), 400, "InvalidRequestContent", "'properties.accessPolicies[0].permissions.secrets' must be of type array");
         assertAzureError(await put([policy({ secrets: ["get"] }, "not-a-guid")]), 400, "BadRequest", "'objectId' must be a GUID");
-        assertAzureError(await put({ objectId: outsider.objectId }), 400, "InvalidRequestContent", "'accessPolicies' must be an array");
+        assertAzureError(await put({ objectId: outsider.objectId }), 400, "InvalidRequestContent", "'properties.accessPolicies' must be of type array");
       }
       const bogus = await armCall("PUT", `${vaultPath(VAULT)}/accessPolicies/merge?${VAULTS_API}`, { body: { properties: { accessPolicies: [policy({ secrets: ["get"] })] } } });
       assertAzureError(bogus, 400, "BadRequest", "The access policy operation 'merge' is not valid.");

@@ -1,7 +1,7 @@
 /**
- * The data-plane operations of the permission matrix (secrets and keys), as data: how to set the vault up for each
- * one, the request, the access-policy permission and the RBAC data action it needs. Shared by the access-policy
- * and the RBAC matrix tests.
+ * The secrets data-plane operations of the permission matrix, as data: how to set the vault up for each one, the
+ * request, the access-policy permission and the RBAC data action it needs. Shared by the access-policy and the
+ * RBAC matrix tests.
  */
 import assert from "node:assert/strict";
 import { probe, type Probe } from "../harness/probes.js";
@@ -32,23 +32,21 @@ export class Kv {
     return reply;
   }
 
-  /** Everything the administrator can observe about the vault's objects of `collection` and about `name`. */
-  async snapshot(name: string, collection: Collection = "secrets"): Promise<unknown> {
-    const list = await this.ok({ method: "GET", path: `/${collection}?maxresults=25` });
-    const deleted = await this.ok({ method: "GET", path: `/deleted${collection}?maxresults=25` });
-    const one = await this.call({ method: "GET", path: `/${collection}/${name}` });
-    const versions = one.status === 200 ? (await this.ok({ method: "GET", path: `/${collection}/${name}/versions` })).body.value : null;
-    const gone = await this.call({ method: "GET", path: `/deleted${collection}/${name}` });
-    const policy = collection === "keys" && one.status === 200 ? (await this.ok({ method: "GET", path: `/keys/${name}/rotationpolicy` })).body : null;
-    return { objects: list.body.value, deleted: deleted.body.value, one: [one.status, one.body], versions, gone: [gone.status, gone.body], policy };
+  /** Everything the administrator can observe about the vault's secrets and about `name`. */
+  async snapshot(name: string): Promise<unknown> {
+    const list = await this.ok({ method: "GET", path: "/secrets?maxresults=25" });
+    const deleted = await this.ok({ method: "GET", path: "/deletedsecrets?maxresults=25" });
+    const one = await this.call({ method: "GET", path: `/secrets/${name}` });
+    const versions = one.status === 200 ? (await this.ok({ method: "GET", path: `/secrets/${name}/versions` })).body.value : null;
+    const gone = await this.call({ method: "GET", path: `/deletedsecrets/${name}` });
+    return { secrets: list.body.value, deleted: deleted.body.value, one: [one.status, one.body], versions, gone: [gone.status, gone.body] };
   }
 }
 
-export type Collection = "secrets" | "keys";
-
-export interface Operation {
-  collection: Collection;
-  /** RBAC checks it on the vault rather than on one object (random bytes). */
+export interface SecretOperation {
+  /** The access-policy collection the permission belongs to (secrets unless said). */
+  collection?: "secrets" | "keys";
+  /** RBAC checks it on the vault rather than on one object (list, restore, random bytes). */
   vaultWide?: boolean;
   label: string;
   /** The access-policy permission the route requires. */
@@ -72,10 +70,7 @@ async function createDeleted(kv: Kv, name: string): Promise<void> {
   await kv.ok({ method: "DELETE", path: `/secrets/${name}` });
 }
 
-/** An operation of the secrets collection. */
-export type SecretOperation = Operation;
-
-export const SECRET_OPERATIONS: Operation[] = ([
+export const SECRET_OPERATIONS: SecretOperation[] = [
   { label: "set", policy: "set", dataAction: `${S}/setSecret/action`, okStatus: 200, prepare: async (_kv, n) => ({ method: "PUT", path: `/secrets/${n}`, body: { value: "new" } }) },
   { label: "get", policy: "get", dataAction: `${S}/getSecret/action`, okStatus: 200, prepare: async (kv, n) => (await create(kv, n), { method: "GET", path: `/secrets/${n}` }) },
   {
@@ -149,12 +144,11 @@ export const SECRET_OPERATIONS: Operation[] = ([
       return { method: "POST", path: "/secrets/restore", body: { value: blob } };
     },
   },
-] as Omit<Operation, "collection">[]).map((op) => ({ ...op, collection: "secrets" as const }));
+];
 
 export const SECRET_POLICY_PERMISSIONS = ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"];
 
-/** An object name per operation: each operation starts from its own secret or key. */
-export function nameFor(prefix: string, op: Operation): string {
-  return `${prefix}-${op.collection === "keys" ? "key-" : ""}${op.label.replace(/\s+/g, "-")}`;
+/** A secret name per operation label: each operation starts from its own secret. */
+export function nameFor(prefix: string, op: SecretOperation): string {
+  return `${prefix}-${op.label.replace(/\s+/g, "-")}`;
 }
-

@@ -2,6 +2,7 @@
  * `kluis server`: runs the server in this process. The server modules are imported only here, lazily, so
  * that every other command starts fast and never loads storage drivers it does not use.
  */
+import path from "node:path";
 import type { Command } from "commander";
 import { serverConfig, type ServerFlags } from "../../config/config.js";
 
@@ -20,7 +21,7 @@ interface ServerOptions {
 }
 
 export function registerServerCommand(program: Command): void {
-  program
+  const server = program
     .command("server")
     .description("Run the Kluis server (identity authority, management plane, vaults, metadata endpoints).")
     .option("--data-dir <dir>", "where the database, TLS files and admin.json live (env KLUIS_DATA_DIR, default ./.kluis)")
@@ -66,5 +67,27 @@ export function registerServerCommand(program: Command): void {
       };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
+    });
+  server
+    .command("backup")
+    .description(
+      "Copy a running (or stopped) server's SQLite database to FILE as one consistent snapshot, without stopping it. " +
+        "The root key is not in the copy: back it up separately. For PostgreSQL, see docs/deployment.md.",
+    )
+    .option("--data-dir <dir>", "the server's data directory (env KLUIS_DATA_DIR, default ./.kluis)")
+    .requiredOption("--to <file>", "the backup file to write (must not exist)")
+    .action(async (_options: unknown, command: Command) => {
+      // `--data-dir` is also an option of `server`, which commander hands it to: read both levels.
+      const options = command.optsWithGlobals<{ dataDir?: string; to: string }>();
+      const { dataDir } = serverConfig({ dataDir: options.dataDir });
+      const { backupSqlite, BackupError } = await import("../../storage/sqlite/backup.js");
+      try {
+        const result = await backupSqlite(path.join(dataDir, "kluis.db"), options.to);
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } catch (error) {
+        if (!(error instanceof BackupError) && !(error instanceof Error && "code" in error)) throw error;
+        process.stderr.write(`ERROR: backup failed: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+      }
     });
 }

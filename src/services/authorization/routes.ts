@@ -9,6 +9,7 @@ import type { RequestContext, Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
 import { armBody, groupOf, subscriptionOf } from "../management/routes.js";
 import { assignmentJson, definitionJson } from "./wire.js";
+import { roleAssignmentBody } from "../management/body-schemas.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
 const AUTHENTICATED = { kind: "authenticated" } as const;
@@ -80,6 +81,7 @@ function assignmentRoutes(prefix: string, resolve: ScopeResolver): Route<AppServ
       path: one,
       operation: "CreateRoleAssignment",
       permission: manage("Microsoft.Authorization/roleAssignments/write"),
+      body: roleAssignmentBody,
       handler: async (ctx, app) => {
         const scope = await resolve(ctx, app);
         const { assignment, created } = await app.roles.create(scope, ctx.params.roleAssignmentName!, await armBody(ctx), ctx.principal!.objectId);

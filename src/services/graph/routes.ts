@@ -5,6 +5,7 @@ import { readJsonObject } from "../../http/body.js";
 import type { RequestContext, Route } from "../../http/types.js";
 import type { PrincipalRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
+import { applicationBody, passwordBody, servicePrincipalBody } from "./body-schemas.js";
 
 const directory = (action: string) => ({ kind: "management", action }) as const;
 
@@ -78,6 +79,7 @@ export const graphRoutes: Route<AppServices>[] = [
     path: "/v1.0/applications",
     operation: "CreateApplication",
     permission: directory("microsoft.directory/applications/create"),
+    body: applicationBody,
     handler: async (ctx, app) => {
       const input = await body(ctx);
       if (typeof input.displayName !== "string" || !input.displayName.trim()) throw new DomainError("BadRequest", "The property 'displayName' is required.");
@@ -90,6 +92,7 @@ export const graphRoutes: Route<AppServices>[] = [
     path: "/v1.0/applications/{id}/addPassword",
     operation: "AddApplicationPassword",
     permission: directory("microsoft.directory/applications/credentials/update"),
+    body: passwordBody,
     handler: async (ctx, app) => {
       const principal = await app.directory.getByAppObjectId(ctx.params.id!);
       if (!principal) throw new DomainError("NotFound", `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`);
@@ -108,6 +111,7 @@ export const graphRoutes: Route<AppServices>[] = [
     path: "/v1.0/servicePrincipals",
     operation: "CreateServicePrincipal",
     permission: directory("microsoft.directory/servicePrincipals/create"),
+    body: servicePrincipalBody,
     handler: async (ctx, app) => {
       const appId = (await body(ctx)).appId;
       const principal = typeof appId === "string" ? await app.directory.getByAppId(appId) : null;

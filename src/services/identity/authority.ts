@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { JWTPayload } from "jose";
-import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, verifyToken, type SigningKey } from "../../crypto/tokens.js";
+import { loadSigningKey, generateSigningKeyPem, nowSeconds, signToken, TokenRejected, verifyToken, type SigningKey } from "../../crypto/tokens.js";
 import { randomBytes } from "node:crypto";
 import { FALLBACK_TTL_MS, LocalChangeFeed, type ChangeFeed } from "../../domain/change-feed.js";
 import type { Keyring } from "../../domain/keyring.js";
@@ -19,6 +19,9 @@ const VERIFIED_CACHE_LIMIT = 10_000;
 
 /** 1: `/oauth2/token` with `resource=` (and managed identities); 2: `/oauth2/v2.0/token` with `scope=`. */
 export type TokenVersion = 1 | 2;
+
+/** What verification needs to know of a token's principal now, or null when it no longer exists. */
+export type PrincipalStanding = { admin: boolean; credentialsResetAt: number | null } | null;
 
 export interface IssuedToken {
   accessToken: string;
@@ -35,10 +38,11 @@ export class Authority {
     readonly tenantId: string,
     readonly baseUrl: string,
     private readonly signingKey: SigningKey,
-    private readonly resolveAdmin: (objectId: string) => Promise<boolean>,
+    private readonly standingOf: (objectId: string) => Promise<PrincipalStanding>,
     private readonly changes: ChangeFeed,
   ) {
-    // A cached verification carries the principal's `admin` flag: drop it when the principal changes on any node.
+    // A cached verification carries the principal's standing (admin, not deleted, credentials not reset): drop it
+    // when the principal changes on any node, so a removed identity's token stops working within the feed's delay.
     changes.subscribe((change) => {
       if (change.kind === "all") this.verified.clear();
       else if (change.kind === "principal") {
@@ -52,7 +56,7 @@ export class Authority {
     keyring: Keyring;
     tenantId: string;
     baseUrl: string;
-    resolveAdmin: (objectId: string) => Promise<boolean>;
+    standingOf: (objectId: string) => Promise<PrincipalStanding>;
     changes?: ChangeFeed;
   }): Promise<Authority> {
     let stored = await options.settings.get(SIGNING_KEY_SETTING);
@@ -61,7 +65,7 @@ export class Authority {
       stored = await options.settings.putIfAbsent(SIGNING_KEY_SETTING, sealed.toString("base64"));
     }
     const pem = await options.keyring.openString(Buffer.from(stored, "base64"), SIGNING_KEY_CONTEXT);
-    return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.resolveAdmin, options.changes ?? new LocalChangeFeed());
+    return new Authority(options.tenantId, options.baseUrl, await loadSigningKey(pem), options.standingOf, options.changes ?? new LocalChangeFeed());
   }
 
   /**
@@ -121,6 +125,8 @@ export class Authority {
    * Verifies `token` for one of `audiences` and returns its principal. Successful verifications are cached by the
    * token's exact text until it expires, so a client reusing its token costs one map lookup, not an RSA verify.
    * While the change feed is down, a hit older than a second is verified afresh, so `admin` can't go stale.
+   * Kluis issued the token, so it can do better than a signature check alone: a token whose principal no longer
+   * exists, or that was issued before the principal's credentials were reset, is refused ("revoked").
    */
   async authenticate(token: string, audiences: readonly string[]): Promise<Principal> {
     const now = nowSeconds();
@@ -129,13 +135,18 @@ export class Authority {
     if (hit && fresh && hit.exp > now && audiences.includes(hit.aud)) return hit.principal;
     const payload = await verifyToken(token, this.keys, { issuers: this.acceptedIssuers, audiences: [...audiences], now });
     const objectId = String(payload.oid);
+    const standing = await this.standingOf(objectId);
+    if (!standing) throw new TokenRejected("revoked", "the token's principal no longer exists");
+    if (standing.credentialsResetAt && (payload.iat ?? 0) < standing.credentialsResetAt) {
+      throw new TokenRejected("revoked", "the token was issued before its principal's credentials were reset");
+    }
     const principal: Principal = {
       objectId,
       appId: String(payload.appid ?? payload.azp ?? ""),
       tenantId: String(payload.tid),
       issuer: String(payload.iss),
       kind: payload.xms_mirid ? "ManagedIdentity" : "ServicePrincipal",
-      admin: await this.resolveAdmin(objectId),
+      admin: standing.admin,
     };
     if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(token, { principal, exp: payload.exp ?? now, aud: String(payload.aud), at: Date.now() });

@@ -3,6 +3,7 @@ import type { Route } from "../../http/types.js";
 import type { AppServices } from "../app-services.js";
 import { armBody, groupOf, subscriptionOf } from "./routes.js";
 import { machineJson } from "./wire.js";
+import { machineBody } from "./body-schemas.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
 const VM = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}";
@@ -32,6 +33,7 @@ export const machineRoutes: Route<AppServices>[] = [
     path: VM,
     operation: "CreateOrUpdateMachine",
     permission: manage("Microsoft.Compute/virtualMachines/write"),
+    body: machineBody,
     handler: async (ctx, app) => {
       const group = await groupOf(ctx, app);
       const { machine, created } = await app.machines.create(app.tenant.subscriptionId, group, ctx.params.vmName!, await body(ctx));
@@ -43,6 +45,7 @@ export const machineRoutes: Route<AppServices>[] = [
     path: VM,
     operation: "UpdateMachine",
     permission: manage("Microsoft.Compute/virtualMachines/write"),
+    body: machineBody,
     handler: async (ctx, app) => {
       const group = await groupOf(ctx, app);
       const input = await body(ctx);

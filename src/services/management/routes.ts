@@ -7,6 +7,7 @@ import type { AppServices } from "../app-services.js";
 import { putVault } from "./deleted-vault-routes.js";
 import { genericResources } from "./generic-resources.js";
 import { groupJson, vaultJson } from "./wire.js";
+import { accessPolicyBody, nameAvailabilityBody, resourceGroupBody, resourceGroupPatchBody, vaultBody, vaultPatchBody } from "./body-schemas.js";
 
 const manage = (action: string) => ({ kind: "management", action }) as const;
 const RG = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
@@ -78,6 +79,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: RG,
     operation: "CreateResourceGroup",
     permission: manage("Microsoft.Resources/subscriptions/resourceGroups/write"),
+    body: resourceGroupBody,
     handler: async (ctx, app) => {
       const input = await body(ctx);
       const { group, created } = await app.groups.put(subscriptionOf(ctx, app), ctx.params.resourceGroupName!, input.location, input.tags, input.managedBy);
@@ -89,6 +91,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: RG,
     operation: "UpdateResourceGroup",
     permission: manage("Microsoft.Resources/subscriptions/resourceGroups/write"),
+    body: resourceGroupPatchBody,
     handler: async (ctx, app) => ({ status: 200, body: groupJson(await app.groups.patch(subscriptionOf(ctx, app), ctx.params.resourceGroupName!, await body(ctx))) }),
   },
   {
@@ -150,6 +153,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: "/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability",
     operation: "CheckVaultNameAvailability",
     permission: manage("Microsoft.KeyVault/checkNameAvailability/read"),
+    body: nameAvailabilityBody,
     handler: async (ctx, app) => {
       subscriptionOf(ctx, app);
       const name = (await body(ctx)).name;
@@ -180,6 +184,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: VAULT,
     operation: "CreateOrUpdateVault",
     permission: manage("Microsoft.KeyVault/vaults/write"),
+    body: vaultBody,
     // Creates, updates, or (createMode "recover") recovers a deleted vault: see deleted-vault-routes.ts.
     handler: (ctx, app) => putVault(ctx, app),
   },
@@ -188,6 +193,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: VAULT,
     operation: "UpdateVault",
     permission: manage("Microsoft.KeyVault/vaults/write"),
+    body: vaultPatchBody,
     handler: async (ctx, app) => {
       const group = await groupOf(ctx, app);
       const vault = await app.vaults.patch(app.tenant.subscriptionId, group, ctx.params.vaultName!, await body(ctx), ctx.principal!.objectId);
@@ -219,6 +225,7 @@ export const managementRoutes: Route<AppServices>[] = [
     path: `${VAULT}/accessPolicies/{operationKind}`,
     operation: "UpdateAccessPolicy",
     permission: manage("Microsoft.KeyVault/vaults/accessPolicies/write"),
+    body: accessPolicyBody,
     handler: async (ctx, app) => {
       const kind = (ctx.params.operationKind ?? "").toLowerCase();
       if (kind !== "add" && kind !== "replace" && kind !== "remove") {

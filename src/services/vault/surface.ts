@@ -87,6 +87,8 @@ function vaultTokenMessage(error: TokenRejected, token: string, app: AppServices
       return "AKV10021: The access token's signing algorithm is not accepted.";
     case "signature":
       return "AKV10021: The access token's signature could not be verified.";
+    case "revoked":
+      return "AKV10021: The access token has been revoked: its principal no longer exists or its credentials were reset.";
     default:
       return "AKV10021: The access token is malformed.";
   }

@@ -15,6 +15,10 @@ export class PgRoleAssignments implements RoleAssignmentStore {
   async insert(record: RoleAssignmentRecord): Promise<void> {
     await this.db.query("INSERT INTO role_assignments (id, doc) VALUES ($1, $2)", [record.id.toLowerCase(), JSON.stringify(record)], "role assignment exists");
   }
+  async replace(record: RoleAssignmentRecord): Promise<boolean> {
+    const result = await this.db.query("UPDATE role_assignments SET doc = $1 WHERE id = $2", [JSON.stringify(record), record.id.toLowerCase()]);
+    return (result.rowCount ?? 0) > 0;
+  }
   async delete(id: string): Promise<boolean> {
     const result = await this.db.query("DELETE FROM role_assignments WHERE id = $1", [id.toLowerCase()]);
     return (result.rowCount ?? 0) > 0;

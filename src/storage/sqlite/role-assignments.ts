@@ -7,11 +7,13 @@ export class SqliteRoleAssignments implements RoleAssignmentStore {
   private readonly all;
   private readonly add;
   private readonly remove;
+  private readonly change;
   constructor(db: Database.Database) {
     this.one = db.prepare<[string], { doc: string }>("SELECT doc FROM role_assignments WHERE id = ?");
     this.all = db.prepare<[], { doc: string }>("SELECT doc FROM role_assignments ORDER BY seq");
     this.add = db.prepare("INSERT INTO role_assignments (id, doc) VALUES (?, ?)");
     this.remove = db.prepare("DELETE FROM role_assignments WHERE id = ?");
+    this.change = db.prepare("UPDATE role_assignments SET doc = ? WHERE id = ?");
   }
   async get(id: string): Promise<RoleAssignmentRecord | null> {
     const row = this.one.get(id.toLowerCase());
@@ -32,5 +34,8 @@ export class SqliteRoleAssignments implements RoleAssignmentStore {
   }
   async delete(id: string): Promise<boolean> {
     return this.remove.run(id.toLowerCase()).changes > 0;
+  }
+  async replace(record: RoleAssignmentRecord): Promise<boolean> {
+    return this.change.run(JSON.stringify(record), record.id.toLowerCase()).changes > 0;
   }
 }
