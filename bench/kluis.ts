@@ -101,6 +101,10 @@ export function oidOf(jwt: string): string {
   return String((JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as { oid: string }).oid);
 }
 
+export function armCall(k: Kluis, bearer: string, method: string, pathAndQuery: string, body?: unknown) {
+  return arm(k, bearer, method, pathAndQuery, body);
+}
+
 async function arm(k: Kluis, bearer: string, method: string, pathAndQuery: string, body?: unknown) {
   return k.client.ok(method, `${k.authorityUrl}${pathAndQuery}`, {
     headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },

@@ -5,10 +5,11 @@
  *
  * Environment: BENCH_DURATION (s per point, default 5), BENCH_WARMUP (s, default 1), BENCH_SCALE_SECRETS
  * (default 100000), BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test), BENCH_ONLY (comma list of
- * sections 1-5), BENCH_KEEP=1 to keep the data directories.
+ * sections 1-6), BENCH_KEEP=1 to keep the data directories.
  */
 import fs from "node:fs";
 import { createdDirs, freshDataDir, startKluis } from "./kluis.js";
+import { bareRsaSignRate, benchKeys } from "./keys.js";
 import { benchMetadata } from "./metadata.js";
 import { benchReads, setupReads } from "./read.js";
 import { machineInfo, renderTable, writeResults, type Row } from "./report.js";
@@ -16,7 +17,7 @@ import { benchScale } from "./scale.js";
 import { benchTokenEndpoint, signingCeiling } from "./signing.js";
 import { benchPostgresWrites, benchSqliteWrites } from "./writes.js";
 
-const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
 const began = Date.now();
 const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
   // In-process signing loops first, while nothing else competes for the CPU.
   const ceiling = only.has("5") ? (log("5: in-process signing loops"), await signingCeiling()) : undefined;
   if (ceiling) extra.signing = ceiling;
+  // The quiet-machine ceiling, for the record; section 6's ratio uses loops interleaved with its own load.
+  const bareSign = only.has("6") ? (log("6: bare RSA-2048 crypto.sign loop"), bareRsaSignRate()) : undefined;
+  if (bareSign !== undefined) extra.bareRsaSignQuiet = bareSign;
 
   if (only.has("1") || only.has("2") || only.has("5")) {
     log("starting server (fresh data directory)");
@@ -44,6 +48,15 @@ async function main(): Promise<void> {
         log("5: token endpoint");
         rows.push(...(await benchTokenEndpoint(k, ceiling)));
       }
+    } finally {
+      await k.stop();
+    }
+  }
+  if (bareSign !== undefined) {
+    log("6: keys (starting server, fresh data directory)");
+    const k = await startKluis({ dataDir: freshDataDir("keys") });
+    try {
+      rows.push(...(await benchKeys(k)));
     } finally {
       await k.stop();
     }

@@ -90,3 +90,21 @@ export function parsePermissions(kind: PermissionKind, values: string[] | undefi
   }
   return [...new Set(result)];
 }
+
+/**
+ * An enum argument, matched case-insensitively and returned in its canonical spelling, as az's get_enum_type does;
+ * anything else is argparse's "invalid choice" error.
+ */
+export function parseChoice<T extends string>(option: string, value: string | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = choices.find((choice) => choice.toLowerCase() === value.toLowerCase());
+  if (found === undefined) {
+    throw new UsageError(`argument ${option}: invalid choice: '${value}' (choose from ${choices.map((c) => `'${c}'`).join(", ")})`);
+  }
+  return found;
+}
+
+/** A space-separated enum list (`--ops sign verify`). */
+export function parseChoices<T extends string>(option: string, values: string[] | undefined, choices: readonly T[]): T[] | undefined {
+  return values?.map((value) => parseChoice(option, value, choices)!);
+}

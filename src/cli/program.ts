@@ -8,6 +8,7 @@ import { registerAccountCommands } from "./commands/account.js";
 import { registerAdCommands } from "./commands/ad.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerGroupCommands } from "./commands/group.js";
+import { registerKeyCommands } from "./commands/key.js";
 import { registerKeyvaultCommands } from "./commands/keyvault.js";
 import { registerRoleCommands } from "./commands/role.js";
 import { registerSecretCommands } from "./commands/secret.js";
@@ -28,6 +29,9 @@ export function buildProgram(): Command {
   const program = new Command("kluis")
     .description("Kluis: a self-hosted key vault that speaks Azure's protocols. Commands follow az's.")
     .version(packageVersion(), "--version")
+    // `kluis --version` only before a command: after one, `--version` is the object version of `secret show`,
+    // `key show` and the like (`-v, --version`), which the program-wide flag would otherwise swallow.
+    .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(true)
     // az's style for argument errors: "ERROR: …" rather than commander's "error: …".
@@ -37,7 +41,9 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerAccountCommands(program);
   registerGroupCommands(program);
-  registerSecretCommands(registerKeyvaultCommands(program));
+  const keyvault = registerKeyvaultCommands(program);
+  registerSecretCommands(keyvault);
+  registerKeyCommands(keyvault);
   registerAdCommands(program);
   registerRoleCommands(program);
   registerVmCommands(program);

@@ -41,6 +41,15 @@ export interface ServerConfig {
   metricsPort: number;
   /** Address the metrics listener binds to; loopback unless told otherwise. */
   metricsHost: string;
+  /**
+   * Prepared private keys kept in memory between operations (domain/keys/prepared-key-cache.ts): most entries
+   * (0 = no cache: key material lives only for one operation) and the idle time after which an entry goes.
+   */
+  keyCache: { entries: number; idleMs: number };
+  /** How often this node looks for keys whose rotation policy has fallen due. */
+  rotationCheckMs: number;
+  /** Test hook: seconds added to the rotation job's clock, so that tests see days pass (0 in production). */
+  rotationClockOffsetSeconds: number;
 }
 
 /** Bounds on what one client can hold on the HTTPS port; times in seconds. */
@@ -154,6 +163,12 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     limitsWindowSeconds: positiveNumber(env.KLUIS_LIMITS_WINDOW_SECONDS, 10, "KLUIS_LIMITS_WINDOW_SECONDS"),
     metricsPort: parsePort(flags.metricsPort ?? env.KLUIS_METRICS_PORT, 0),
     metricsHost: flags.metricsHost ?? env.KLUIS_METRICS_HOST ?? "127.0.0.1",
+    keyCache: {
+      entries: nonNegativeInteger(env.KLUIS_KEY_CACHE_ENTRIES, 256, "KLUIS_KEY_CACHE_ENTRIES"),
+      idleMs: nonNegativeInteger(env.KLUIS_KEY_CACHE_IDLE_MS, 30_000, "KLUIS_KEY_CACHE_IDLE_MS"),
+    },
+    rotationCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_ROTATION_CHECK_MS, 60_000, "KLUIS_INTERNAL_ROTATION_CHECK_MS")),
+    rotationClockOffsetSeconds: nonNegativeInteger(env.KLUIS_INTERNAL_CLOCK_OFFSET_S, 0, "KLUIS_INTERNAL_CLOCK_OFFSET_S"),
   };
 }
 
@@ -220,6 +235,13 @@ function positiveNumber(value: string | undefined, fallback: number, name: strin
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new Error(`invalid ${name}: ${value}`);
+  return n;
+}
+
+function nonNegativeInteger(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer: ${value}`);
   return n;
 }
 

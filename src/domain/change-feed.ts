@@ -10,7 +10,8 @@
 
 import { logger } from "../logging/logger.js";
 
-export type ChangeKind = "vault" | "principal" | "role-assignment" | "settings" | "machine";
+/** `key`: a vault key changed (updated, disabled, deleted, purged, rotated); its change key is domain/keys `keyChangeKey`. */
+export type ChangeKind = "vault" | "principal" | "role-assignment" | "settings" | "machine" | "key";
 
 /** `key` names the entry (lower-cased vault name, principal object id, …); `all` means "flush everything". */
 export type Change = { kind: ChangeKind; key: string } | { kind: "all" };

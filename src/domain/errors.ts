@@ -11,6 +11,7 @@ export type ErrorCode =
   | "Forbidden"
   | "NotFound"
   | "SecretNotFound"
+  | "KeyNotFound"
   | "VaultNotFound"
   | "ResourceNotFound"
   | "ResourceGroupNotFound"

@@ -124,6 +124,9 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
       dataActions: ["Microsoft.KeyVault/vaults/keys/read", "Microsoft.KeyVault/vaults/keys/wrap/action", "Microsoft.KeyVault/vaults/keys/unwrap/action"],
     },
   ),
+  role("08bbd89e-9f13-488c-ac41-acfcb10c90ab", "Key Vault Crypto Service Release User", `Release keys. ${RBAC_ONLY}`, {
+    dataActions: ["Microsoft.KeyVault/vaults/keys/release/action"],
+  }),
   role(
     "a4417e6f-fecd-4de8-b567-7b0420556985",
     "Key Vault Certificates Officer",

@@ -30,6 +30,7 @@ const STATUS: Record<ErrorCode, number> = {
   PrincipalNotFound: 400,
   NotFound: 404,
   SecretNotFound: 404,
+  KeyNotFound: 404,
   VaultNotFound: 404,
   ResourceNotFound: 404,
   ResourceGroupNotFound: 404,

@@ -7,6 +7,9 @@ import { DeletedVaultService } from "../domain/deleted-vaults.js";
 import { invalidateOn } from "../domain/change-feed.js";
 import { Directory } from "../domain/directory.js";
 import { GroupService } from "../domain/groups.js";
+import { KeyBackups } from "../domain/keys/key-backup.js";
+import { KeyService, keyMetaOf } from "../domain/keys/key-service.js";
+import { keyChangeKey } from "../domain/keys/prepared-key-cache.js";
 import { Keyring } from "../domain/keyring.js";
 import { guardAuthorizationRows, sealUnprotectedRows } from "../domain/row-integrity.js";
 import { deriveRowMacKey } from "../crypto/row-mac.js";
@@ -37,6 +40,7 @@ import { openListeners, type RequestHandler } from "./listeners.js";
 import { openAudit } from "./open-audit.js";
 import { openStorage } from "./open-storage.js";
 import { listenMetrics, metricsUrl } from "./metrics-listener.js";
+import { keyCryptoServices } from "./key-crypto-services.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -101,6 +105,12 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   const lifecycle = { draining: false };
 
   const machines = new MachineService(store, directory, keyring, changes);
+  const keys = new KeyService(store.keys, keyring, async (event, vault, name) => {
+    // A purged key takes its rotation policy with it; every change drops the key's prepared material on every node.
+    if (event === "purged") await store.keyRotationPolicies.delete(vault.id, name);
+    await changes.publish("key", keyChangeKey(vault.id, name));
+  });
+  const keyCrypto = keyCryptoServices(config, store, changes, keys, keyMetaOf, tenant.subscriptionId);
   const app: AppServices = {
     config,
     endpoints,
@@ -115,9 +125,12 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     machines,
     secrets: new SecretService(store.secrets, keyring),
     secretBackups: new SecretBackups(store.secrets, keyring),
+    keys,
+    keyBackups: new KeyBackups(store.keys, keyring),
     deletedVaults: new DeletedVaultService(store, changes),
     replayGuard: new ReplayGuard(store.replays),
     lifecycle,
+    ...keyCrypto.services,
     ...authorizationServices(store, directory, tenant, changes),
     signInFailures: new SignInFailures(config.signInFailureLimits),
     vaultLimits: config.serviceLimits === "azure" ? new VaultLimits({ scale: config.limitsScale, windowSeconds: config.limitsWindowSeconds }) : undefined,
@@ -164,12 +177,16 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   opened.push(() => listeners.drain(0));
   const metricsServer = config.metricsPort ? await listenMetrics(config.metricsHost, config.metricsPort) : undefined;
   if (metricsServer) opened.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
-  // Retention: deleted secrets, and deleted vaults with everything in them, go once their purge date has come.
+  // Retention: deleted secrets and keys, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
-    void store.secrets.purgeExpired(Math.floor(Date.now() / 1000)).catch(() => undefined);
+    const now = Math.floor(Date.now() / 1000);
+    void store.secrets.purgeExpired(now).catch(() => undefined);
+    void store.keys.purgeExpired(now).catch(() => undefined);
     void app.deletedVaults.purgeExpired(tenant.subscriptionId).catch(() => undefined);
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  const rotationJob = keyCrypto.startJob();
+  opened.push(() => rotationJob.stop());
 
   console.log(`kluis server listening on ${config.hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${config.port}`).join(", ")}`);
   console.log(`  authority and management: ${endpoints.authorityUrl}`);
@@ -187,7 +204,9 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     close: async () => {
       lifecycle.draining = true;
       clearInterval(purge);
+      await rotationJob.stop();
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
+      keyCrypto.close();
       await metadata.closeAll();
       if (metricsServer) {
         metricsServer.closeAllConnections();

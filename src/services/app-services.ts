@@ -5,7 +5,11 @@ import type { ChangeFeed } from "../domain/change-feed.js";
 import type { DeletedVaultService } from "../domain/deleted-vaults.js";
 import type { Directory } from "../domain/directory.js";
 import type { GroupService } from "../domain/groups.js";
+import type { KeyBackups } from "../domain/keys/key-backup.js";
+import type { KeyService } from "../domain/keys/key-service.js";
 import type { Keyring } from "../domain/keyring.js";
+import type { KeyOperationService } from "../domain/keys/key-operation-service.js";
+import type { KeyRotationService } from "../domain/keys/key-rotation-service.js";
 import type { MachineService } from "../domain/machines.js";
 import type { ReplayGuard } from "../domain/replay-guard.js";
 import type { RoleAssignmentService } from "../domain/role-assignments.js";
@@ -33,7 +37,13 @@ export interface AppServices {
   machines: MachineService;
   secrets: SecretService;
   secretBackups: SecretBackups;
+  keys: KeyService;
+  keyBackups: KeyBackups;
   deletedVaults: DeletedVaultService;
+  /** Cryptographic operations and random bytes on vault keys. */
+  keyOperations: KeyOperationService;
+  /** Rotation policies and automatic rotation. */
+  keyRotation: KeyRotationService;
   replayGuard: ReplayGuard;
   /** Decides every request's permission (the pipeline calls it); role assignments cached inside. */
   authorizer: Authorizer;

@@ -44,6 +44,10 @@ export class Kv {
 }
 
 export interface SecretOperation {
+  /** The access-policy collection the permission belongs to (secrets unless said). */
+  collection?: "secrets" | "keys";
+  /** RBAC checks it on the vault rather than on one object (list, restore, random bytes). */
+  vaultWide?: boolean;
   label: string;
   /** The access-policy permission the route requires. */
   policy: string;

@@ -1,7 +1,8 @@
 /**
  * Permission matrix, RBAC vaults (enableRbacAuthorization): every secrets data-plane operation under Key Vault
- * Secrets Officer, Secrets User, Key Vault Reader and no role; a refusal is 403 Forbidden / ForbiddenByRbac with
- * Azure's message and changes nothing. A secret-scope assignment grants that secret only.
+ * Secrets Officer, Secrets User, Key Vault Reader and no role, and every key lifecycle operation under Key Vault
+ * Administrator, Crypto Officer, Crypto User, Key Vault Reader and no role; a refusal is 403 Forbidden /
+ * ForbiddenByRbac with Azure's message and changes nothing. A secret-scope assignment grants that secret only.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -9,7 +10,9 @@ import { after, before, describe, it } from "node:test";
 import { arm, claims, token } from "../harness/clients.js";
 import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
 import { startServer, type KluisServer } from "../harness/server.js";
-import { Kv, nameFor, SECRET_OPERATIONS } from "./permission-matrix-ops.js";
+import { KEY_LIFECYCLE_OPERATIONS, keyLifecycleSnapshot } from "./permission-matrix-key-lifecycle-ops.js";
+import { KEY_CRYPTO_OPERATIONS, keySnapshot } from "./permission-matrix-key-ops.js";
+import { Kv, nameFor, SECRET_OPERATIONS, type SecretOperation } from "./permission-matrix-ops.js";
 
 const VAULT = "rbac-matrix-kv";
 const GROUP = "rg-rbac-matrix";
@@ -20,7 +23,17 @@ const ROLES = {
   reader: { id: "21090545-7ca7-4776-b22c-e363652d74d2", grants: (a: string) => a === `${S}/readMetadata/action` },
   none: { id: null, grants: (_action: string) => false },
 } as const;
-type RoleKey = keyof typeof ROLES;
+const K = "Microsoft.KeyVault/vaults/keys";
+const CRYPTO_USER_ACTIONS = ["read", "update/action", "backup/action", "encrypt/action", "decrypt/action", "wrap/action", "unwrap/action", "sign/action", "verify/action"].map((a) => `${K}/${a}`);
+const KEY_ROLES = {
+  administrator: { id: "00482a5a-887f-4fb3-b363-3b7fe8e74483", grants: (_action: string) => true },
+  cryptoOfficer: { id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", grants: (a: string) => a.startsWith(`${K}/`) || a.startsWith("Microsoft.KeyVault/vaults/keyrotationpolicies/") },
+  cryptoUser: { id: "12338af0-0e69-4776-bea7-57ae8d297424", grants: (a: string) => CRYPTO_USER_ACTIONS.includes(a) },
+  reader: { id: ROLES.reader.id, grants: (a: string) => a.endsWith("/read") },
+  none: ROLES.none,
+} as const;
+type RoleKey = keyof typeof ROLES | keyof typeof KEY_ROLES;
+const rolesFor = (op: SecretOperation): Record<string, { id: string | null; grants: (action: string) => boolean }> => (op.collection === "keys" ? KEY_ROLES : ROLES);
 
 describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
   let server: KluisServer;
@@ -52,39 +65,46 @@ describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // The tenant admin has no data access under RBAC until it is assigned a role, as in Azure.
     await assign(vaultId, ROLES.officer.id, String(claims(management).oid));
+    await assign(vaultId, KEY_ROLES.administrator.id, String(claims(management).oid));
     kv = new Kv(server, VAULT, await token(server, vaultResource));
-    for (const key of ["officer", "user", "reader", "none", "scoped"] as const) {
+    for (const key of ["officer", "user", "reader", "none", "scoped", "administrator", "cryptoOfficer", "cryptoUser"] as const) {
       const p = await createPrincipal(server, graph, `rbac-${key}`);
       principals[key] = { ...p, token: await tokenFor(server, vaultResource, p) };
-      const role = key === "scoped" ? null : ROLES[key].id;
+      const role = key === "scoped" ? null : { ...ROLES, ...KEY_ROLES }[key].id;
       if (role) await assign(vaultId, role, p.objectId);
     }
   });
   after(() => server.stop());
 
-  for (const op of SECRET_OPERATIONS) {
+  for (const op of [...SECRET_OPERATIONS, ...KEY_LIFECYCLE_OPERATIONS, ...KEY_CRYPTO_OPERATIONS]) {
     it(`${op.label}: needs ${op.dataAction}`, async () => {
       const name = nameFor("rbac", op);
       const request = await op.prepare(kv, name);
-      const order = (Object.keys(ROLES) as RoleKey[]).sort((a, b) => Number(ROLES[a].grants(op.dataAction)) - Number(ROLES[b].grants(op.dataAction)));
+      const roles = rolesFor(op);
+      const snapshot = () => (op.collection === "keys" ? Promise.all([keyLifecycleSnapshot(kv, name), keySnapshot(kv, name)]) : kv.snapshot(name));
+      const order = (Object.keys(roles) as RoleKey[]).sort((a, b) => Number(roles[a]!.grants(op.dataAction)) - Number(roles[b]!.grants(op.dataAction)));
+      let used = false;
       for (const role of order) {
         const caller = principals[role];
-        if (ROLES[role].grants(op.dataAction)) {
-          const allowed = await kv.call(request, caller.token);
+        if (roles[role]!.grants(op.dataAction)) {
+          // Each granting role gets its own object: delete, purge or restore can't be done twice to one.
+          const allowed = await kv.call(used ? await op.prepare(kv, `${name}-${role}`) : request, caller.token);
+          used = true;
           assert.equal(allowed.status, op.okStatus, `${role}: ${allowed.text}`);
           continue;
         }
-        const before = await kv.snapshot(name);
+        const before = await snapshot();
         const refused = await kv.call(request, caller.token);
         assertAzureError(refused, 403, "Forbidden", "Caller is not authorized to perform action on resource.", "ForbiddenByRbac");
         const message = String(refused.body.error.message);
-        const resource = (request.path.startsWith("/secrets/restore") || request.path === "/secrets" || request.path === "/deletedsecrets" ? vaultId : `${vaultId}/secrets/${name}`).toLowerCase();
+        const vaultWide = op.vaultWide === true || request.path.startsWith("/secrets/restore") || request.path === "/secrets" || request.path === "/deletedsecrets";
+        const resource = (vaultWide ? vaultId : `${vaultId}/${op.collection ?? "secrets"}/${name}`).toLowerCase();
         assert.ok(message.includes(`Action: '${op.dataAction}'\r\n`), message);
         assert.ok(message.includes(`Resource: '${resource}'\r\n`), message);
         assert.ok(message.includes(`Caller: appid=${caller.appId};oid=${caller.objectId};iss=`), message);
         assert.ok(message.includes("DecisionReason: 'DeniedWithNoValidRBAC' \r\n"), message);
         assert.ok(message.endsWith(`Vault: ${VAULT};location=westus\r\n`), message);
-        assert.deepEqual(await kv.snapshot(name), before, `${role}: a refused ${op.label} changed the vault`);
+        assert.deepEqual(await snapshot(), before, `${role}: a refused ${op.label} changed the vault`);
       }
     });
   }
@@ -101,6 +121,20 @@ describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
     assertAzureError(await kv.call({ method: "GET", path: "/secrets/scoped-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
     assertAzureError(await kv.call({ method: "GET", path: "/secrets" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
     assertAzureError(await kv.call({ method: "PUT", path: "/secrets/scoped-a", body: { value: "x" } }, caller.token), 403, "Forbidden", `Action: '${S}/setSecret/action'`, "ForbiddenByRbac");
+  });
+
+  it("a key-scope assignment grants that key only", async () => {
+    await kv.ok({ method: "POST", path: "/keys/scoped-key-a/create", body: { kty: "EC" } });
+    await kv.ok({ method: "POST", path: "/keys/scoped-key-b/create", body: { kty: "EC" } });
+    const caller = principals.scoped;
+    assert.equal((await kv.call({ method: "GET", path: "/keys/scoped-key-a" }, caller.token)).status, 403);
+    await assign(`${vaultId}/keys/scoped-key-a`, KEY_ROLES.cryptoUser.id, caller.objectId);
+    const got = await kv.call({ method: "GET", path: "/keys/scoped-key-a" }, caller.token);
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.body.key.kty, "EC");
+    assertAzureError(await kv.call({ method: "GET", path: "/keys/scoped-key-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "GET", path: "/keys" }, caller.token), 403, "Forbidden", `Action: '${K}/read'`, "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "DELETE", path: "/keys/scoped-key-a" }, caller.token), 403, "Forbidden", `Action: '${K}/delete'`, "ForbiddenByRbac");
   });
 
   it("access policies are ignored on an RBAC vault, and removing an assignment takes effect at once", async () => {

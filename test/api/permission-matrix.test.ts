@@ -1,5 +1,5 @@
 /**
- * Permission matrix, access-policy vaults: every secrets data-plane operation once with a policy granting exactly
+ * Permission matrix, access-policy vaults: every secrets and keys (lifecycle and cryptography) data-plane operation once with a policy granting exactly
  * its permission (allowed) and once with a policy granting every other permission (403 ForbiddenByPolicy, and
  * the vault unchanged). The RBAC half is in permission-matrix-rbac.test.ts.
  */
@@ -8,7 +8,13 @@ import { after, before, describe, it } from "node:test";
 import { arm, claims, createVault, token } from "../harness/clients.js";
 import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
 import { startServer, type KluisServer } from "../harness/server.js";
-import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS } from "./permission-matrix-ops.js";
+import { KEY_LIFECYCLE_OPERATIONS, KEY_LIFECYCLE_POLICY_PERMISSIONS, keyLifecycleSnapshot } from "./permission-matrix-key-lifecycle-ops.js";
+import { KEY_CRYPTO_OPERATIONS, keySnapshot } from "./permission-matrix-key-ops.js";
+import { Kv, nameFor, SECRET_OPERATIONS, SECRET_POLICY_PERMISSIONS, type SecretOperation } from "./permission-matrix-ops.js";
+
+const OPERATIONS = [...SECRET_OPERATIONS, ...KEY_LIFECYCLE_OPERATIONS, ...KEY_CRYPTO_OPERATIONS];
+const collectionOf = (op: SecretOperation) => op.collection ?? "secrets";
+const permissionsOf = (op: SecretOperation) => (collectionOf(op) === "keys" ? KEY_LIFECYCLE_POLICY_PERMISSIONS : SECRET_POLICY_PERMISSIONS);
 
 const VAULT = "policy-matrix-kv";
 const GROUP = "rg-policy-matrix";
@@ -23,11 +29,12 @@ describe("permission matrix: access policies", { timeout: 300_000 }, () => {
   let grantedToken: string;
   let othersToken: string;
 
-  async function setPolicies(grant: string[], rest: string[]): Promise<void> {
+  async function setPolicies(grant: string[], rest: string[], collection: "secrets" | "keys" = "secrets"): Promise<void> {
     const path = `/subscriptions/${server.subscriptionId}/resourceGroups/${GROUP}/providers/Microsoft.KeyVault/vaults/${VAULT}/accessPolicies/replace?api-version=2023-07-01`;
-    const entry = (objectId: string, secrets: string[]) => ({ tenantId: server.tenantId, objectId, permissions: { secrets } });
+    const entry = (objectId: string, permissions: string[]) => ({ tenantId: server.tenantId, objectId, permissions: { [collection]: permissions } });
+    const admin = { tenantId: server.tenantId, objectId: adminOid, permissions: { secrets: ["all"], keys: ["all"] } };
     const reply = await arm(server, management, "PUT", path, {
-      properties: { accessPolicies: [entry(adminOid, ["all"]), entry(granted.objectId, grant), entry(others.objectId, rest)] },
+      properties: { accessPolicies: [admin, entry(granted.objectId, grant), entry(others.objectId, rest)] },
     });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
   }
@@ -46,17 +53,19 @@ describe("permission matrix: access policies", { timeout: 300_000 }, () => {
   });
   after(() => server.stop());
 
-  for (const op of SECRET_OPERATIONS) {
-    it(`${op.label}: needs secrets/${op.policy}; every other permission is refused and changes nothing`, async () => {
+  const snapshot = (op: SecretOperation, name: string) => (collectionOf(op) === "keys" ? Promise.all([keyLifecycleSnapshot(kv, name), keySnapshot(kv, name)]) : kv.snapshot(name));
+
+  for (const op of OPERATIONS) {
+    it(`${op.label}: needs ${collectionOf(op)}/${op.policy}; every other permission is refused and changes nothing`, async () => {
       const name = nameFor("ap", op);
-      await setPolicies([op.policy], SECRET_POLICY_PERMISSIONS.filter((p) => p !== op.policy));
+      await setPolicies([op.policy], permissionsOf(op).filter((p) => p !== op.policy), collectionOf(op));
       const request = await op.prepare(kv, name);
 
-      const before = await kv.snapshot(name);
+      const before = await snapshot(op, name);
       const refused = await kv.call(request, othersToken);
-      assertAzureError(refused, 403, "Forbidden", `does not have secrets ${op.policy} permission on key vault '${VAULT};location=westus'`, "ForbiddenByPolicy");
+      assertAzureError(refused, 403, "Forbidden", `does not have ${collectionOf(op)} ${op.policy} permission on key vault '${VAULT};location=westus'`, "ForbiddenByPolicy");
       assert.ok(refused.text.includes(`oid=${others.objectId}`), refused.text);
-      assert.deepEqual(await kv.snapshot(name), before, "a refused request changed the vault");
+      assert.deepEqual(await snapshot(op, name), before, "a refused request changed the vault");
 
       const allowed = await kv.call(request, grantedToken);
       assert.equal(allowed.status, op.okStatus, allowed.text);
@@ -65,12 +74,12 @@ describe("permission matrix: access policies", { timeout: 300_000 }, () => {
 
   it("a principal without any policy is refused everything", async () => {
     await setPolicies([], []);
-    for (const op of SECRET_OPERATIONS) {
+    for (const op of OPERATIONS) {
       const name = nameFor("none", op);
       const request = await op.prepare(kv, name);
-      const before = await kv.snapshot(name);
-      assertAzureError(await kv.call(request, grantedToken), 403, "Forbidden", `secrets ${op.policy} permission`, "ForbiddenByPolicy");
-      assert.deepEqual(await kv.snapshot(name), before, `${op.label}: a refused request changed the vault`);
+      const before = await snapshot(op, name);
+      assertAzureError(await kv.call(request, grantedToken), 403, "Forbidden", `${collectionOf(op)} ${op.policy} permission`, "ForbiddenByPolicy");
+      assert.deepEqual(await snapshot(op, name), before, `${op.label}: a refused request changed the vault`);
     }
   });
 });

@@ -13,54 +13,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { installedVersions, installLatest } from "../compat/azure-clients.js";
 import { kluis, REPO, startServer, tempDir, type CliResult, type KluisServer } from "../harness/server.js";
+import { block, kluisArgs, kluisLines, substitute } from "./readme-blocks.js";
 
 const PYTHON = "/usr/bin/python3";
 const CLIENTS = ["@azure/identity", "@azure/keyvault-secrets"];
-const README = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
-
-interface CodeBlock {
-  lang: string;
-  code: string;
-}
-
-const blocks: CodeBlock[] = [...README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }));
-
-function block(lang: string, mustContain: string, after = 0): CodeBlock {
-  const found = blocks.slice(after).find((b) => b.lang === lang && b.code.includes(mustContain));
-  assert.ok(found, `README.md has a ${lang} block containing ${mustContain}`);
-  return found;
-}
-
-/** A command line as the shell splits it: words, double- or single-quoted strings; a `#` word starts a comment. */
-function shellWords(line: string): string[] {
-  const words: string[] = [];
-  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) {
-    if (m[3]?.startsWith("#")) break;
-    words.push(m[1] ?? m[2] ?? m[3]!);
-  }
-  return words;
-}
-
-/** The `kluis …` lines of a README sh block, placeholders (`<principal id>`) still in them. */
-function kluisLines(code: string): string[] {
-  return code.split("\n").filter((line) => shellWords(line)[0] === "kluis");
-}
-
-/** A `kluis …` line's arguments (without the leading `kluis`), after filling in its placeholders. */
-function kluisArgs(line: string, placeholders: Record<string, string> = {}): string[] {
-  let filled = line;
-  for (const [placeholder, value] of Object.entries(placeholders)) filled = filled.split(placeholder).join(value);
-  assert.doesNotMatch(filled, /<[a-z ]+>/i, `a placeholder left in: ${line}`);
-  return shellWords(filled).slice(1);
-}
-
-/** `text` with each [from, to] replaced, asserting that each `from` occurs (so the README still says it). */
-function substitute(text: string, pairs: [string, string][]): string {
-  return pairs.reduce((out, [from, to]) => {
-    assert.ok(out.includes(from), `README example contains ${from}`);
-    return out.split(from).join(to);
-  }, text);
-}
 
 describe("the README's examples, verbatim", { timeout: 600_000 }, () => {
   let server: KluisServer;

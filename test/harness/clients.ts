@@ -52,6 +52,23 @@ export async function createVault(server: KluisServer, bearer: string, group: st
   if (v.status >= 300) throw new Error(JSON.stringify(v.body));
 }
 
+/** Creates a resource group and a vault (7-day retention) through ARM, granting `objectId` every key and secret permission. */
+export async function createKeyVault(server: KluisServer, bearer: string, group: string, vault: string, objectId: string): Promise<void> {
+  const rg = `/subscriptions/${server.subscriptionId}/resourcegroups/${group}`;
+  const g = await arm(server, bearer, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" });
+  if (g.status >= 300) throw new Error(JSON.stringify(g.body));
+  const v = await arm(server, bearer, "PUT", `${rg}/providers/Microsoft.KeyVault/vaults/${vault}?api-version=2023-07-01`, {
+    location: "westus",
+    properties: {
+      tenantId: server.tenantId,
+      sku: { family: "A", name: "standard" },
+      softDeleteRetentionInDays: 7,
+      accessPolicies: [{ tenantId: server.tenantId, objectId, permissions: { keys: ["all"], secrets: ["all"] } }],
+    },
+  });
+  if (v.status >= 300) throw new Error(JSON.stringify(v.body));
+}
+
 export function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
 }

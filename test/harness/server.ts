@@ -65,7 +65,7 @@ export interface StartOptions {
   seedTls?: boolean;
   /** Keep the per-request access log in output() (off by default, to keep test logs short). */
   accessLog?: boolean;
-  /** Extra environment for the server process, e.g. internal test settings. */
+  /** Extra environment for the server process, e.g. the KLUIS_INTERNAL_… test hooks. */
   env?: NodeJS.ProcessEnv;
 }
 

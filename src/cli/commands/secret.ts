@@ -1,15 +1,15 @@
 /**
  * `kluis keyvault secret <verb>` — the vault data plane (Key Vault REST), with az's verbs, flags and output.
- * A secret is addressed by `--vault-name` + `--name` [+ `--version`] or by its full `--id`, as in az.
- * Files written here (download, backup) hold secret material, so they are created 0600 and never overwritten
- * by download, as az refuses to.
+ * A secret is addressed by `--vault-name` + `--name` [+ `--version`] or by its full `--id`, as in az. The verbs
+ * secrets share with keys (list, list-versions, delete, list-deleted, show-deleted, recover, purge, backup, restore)
+ * come from vault-object.ts; here are set, show, set-attributes and download. Files written (download, backup) hold
+ * secret material, so they are created 0600, and download never overwrites a file, as az refuses to.
  */
-import fs from "node:fs";
 import type { Command } from "commander";
-import { parseBoolean, parseDateTime, parseInteger, parseTags } from "../args.js";
+import { parseBoolean, parseDateTime, parseTags } from "../args.js";
 import { leafCommand, onAction } from "../command-kit.js";
-import { CliError, UsageError } from "../errors.js";
-import { parseObjectId, type Session } from "../session.js";
+import { UsageError } from "../errors.js";
+import type { Session } from "../session.js";
 import {
   decodeToFileContent,
   encodeFileContent,
@@ -19,39 +19,26 @@ import {
   type FileEncoding,
   type SecretBundle,
 } from "./secret-view.js";
+import {
+  addressed,
+  dropUndefined,
+  objectPath,
+  readInputFile,
+  refuseExisting,
+  registerBackupCommands,
+  registerListCommands,
+  registerSoftDeleteCommands,
+  resolveTarget,
+  writePrivateFile,
+  type CollectionViews,
+  type ObjectTarget,
+  type TargetOptions,
+} from "./vault-object.js";
 
-interface TargetOptions {
-  vaultName?: string;
-  name?: string;
-  version?: string;
-  id?: string;
-}
+const COLLECTION = "secrets";
 
-interface SecretTarget {
-  vaultUrl: string;
-  name: string;
-  version?: string;
-}
-
-/** Resolves `--id` or `--vault-name/--name[/--version]` to the vault URL, the name and the version. */
-async function resolveTarget(session: Session, options: TargetOptions, collection = "secrets"): Promise<SecretTarget> {
-  if (options.id !== undefined) {
-    if (options.vaultName !== undefined || options.name !== undefined) {
-      throw new UsageError("usage error: --id ID | --vault-name VAULT --name NAME [--version VERSION]");
-    }
-    // A deleted secret's recoveryId (…/deletedsecrets/<name>) names it as well as its old id does.
-    const parsed = options.id.includes("/deletedsecrets/") ? parseObjectId(options.id, "deletedsecrets") : parseObjectId(options.id, "secrets");
-    return { vaultUrl: parsed.vaultUrl, name: parsed.name, version: collection === "secrets" ? (options.version ?? parsed.version) : undefined };
-  }
-  if (options.vaultName === undefined || options.name === undefined) {
-    throw new UsageError("usage error: --id ID | --vault-name VAULT --name NAME [--version VERSION]");
-  }
-  return { vaultUrl: await session.vaultUrl(options.vaultName), name: options.name, version: options.version };
-}
-
-function secretPath(target: SecretTarget, withVersion = true): string {
-  const base = `/secrets/${encodeURIComponent(target.name)}`;
-  return withVersion && target.version ? `${base}/${encodeURIComponent(target.version)}` : base;
+function secretPath(target: ObjectTarget, withVersion = true): string {
+  return objectPath(COLLECTION, target, withVersion);
 }
 
 interface SetOptions extends TargetOptions {
@@ -80,7 +67,7 @@ async function setSecret(session: Session, options: SetOptions): Promise<unknown
     exp: parseDateTime("--expires", options.expires),
     nbf: parseDateTime("--not-before", options.notBefore),
   });
-  const target = await resolveTarget(session, options);
+  const target = await resolveTarget(session, options, COLLECTION);
   const body = dropUndefined({ value, contentType: options.contentType, tags, attributes: Object.keys(attributes).length ? attributes : undefined });
   return secretView(await session.vault<SecretBundle>("PUT", target.vaultUrl, secretPath(target, false), body));
 }
@@ -94,7 +81,7 @@ interface AttributeOptions extends TargetOptions {
 }
 
 async function setAttributes(session: Session, options: AttributeOptions): Promise<unknown> {
-  const target = await resolveTarget(session, options);
+  const target = await resolveTarget(session, options, COLLECTION);
   // Key Vault updates one version; without --version that is the current one, which az asks the service for too.
   if (!target.version) {
     const current = await session.vault<SecretBundle>("GET", target.vaultUrl, secretPath(target, false));
@@ -115,52 +102,14 @@ async function setAttributes(session: Session, options: AttributeOptions): Promi
   return secretView(properties);
 }
 
-async function listSecrets(session: Session, vaultName: string, path: string, maxResults: string | undefined, includeManaged = true): Promise<unknown> {
-  const limit = parseInteger("--maxresults", maxResults, 1);
-  const vaultUrl = await session.vaultUrl(vaultName);
-  // Key Vault pages hold at most 25 items; --maxresults caps the total, as az's does.
-  const pageSize = limit === undefined ? 25 : Math.min(limit, 25);
-  const items = await session.vaultList<SecretBundle>(vaultUrl, `${path}?maxresults=${pageSize}`, limit);
-  return items.filter((item) => includeManaged || !item.managed).map(secretItemView);
-}
-
 async function downloadSecret(session: Session, options: TargetOptions & { file: string; encoding?: string }): Promise<undefined> {
   const requested = parseEncoding(options.encoding);
-  if (fs.existsSync(options.file)) throw new CliError(`File or directory named '${options.file}' already exists.`);
-  const target = await resolveTarget(session, options);
+  refuseExisting(options.file);
+  const target = await resolveTarget(session, options, COLLECTION);
   const secret = await session.vault<SecretBundle>("GET", target.vaultUrl, secretPath(target));
   const encoding = requested ?? parseEncoding(secret.tags?.["file-encoding"]) ?? "utf-8";
-  writeSecretFile(options.file, decodeToFileContent(secret.value ?? "", encoding), "wx");
+  writePrivateFile(options.file, decodeToFileContent(secret.value ?? "", encoding), "wx");
   return undefined;
-}
-
-function readInputFile(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new CliError(`Cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? "error"}.`);
-  }
-}
-
-function writeSecretFile(file: string, content: Buffer, flag: "w" | "wx"): void {
-  try {
-    fs.writeFileSync(file, content, { mode: 0o600, flag });
-  } catch (error) {
-    throw new CliError(`Cannot write '${file}': ${(error as NodeJS.ErrnoException).code ?? "error"}.`);
-  }
-}
-
-function dropUndefined<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-/** `--vault-name/--name/--version/--id` for the verbs that address one secret. */
-function addressed(command: Command, versioned = true): Command {
-  command
-    .option("--vault-name <vault>", "name of the vault")
-    .option("-n, --name <name>", "name of the secret")
-    .option("--id <id>", "the secret's full id, instead of --vault-name and --name");
-  return versioned ? command.option("-v, --version <version>", "a specific version (default: the current one)") : command;
 }
 
 export function registerSecretCommands(keyvault: Command): void {
@@ -183,36 +132,14 @@ export function registerSecretCommands(keyvault: Command): void {
       setSecret(context.session(), { ...options, contentType: options.contentType ?? (options as { description?: string }).description }),
   );
 
-  onAction<TargetOptions>(addressed(leafCommand(secret, "show", "Show a secret and its value.")), async (options, context) => {
+  onAction<TargetOptions>(addressed(leafCommand(secret, "show", "Show a secret and its value."), "secret"), async (options, context) => {
     const session = context.session();
-    const target = await resolveTarget(session, options);
+    const target = await resolveTarget(session, options, COLLECTION);
     return secretView(await session.vault<SecretBundle>("GET", target.vaultUrl, secretPath(target)));
   });
 
-  onAction<{ vaultName: string; maxresults?: string; includeManaged?: boolean }>(
-    leafCommand(secret, "list", "List the secrets of a vault (without values).")
-      .requiredOption("--vault-name <vault>", "name of the vault")
-      .option("--maxresults <n>", "return at most this many")
-      .option("--include-managed", "include secrets managed by certificates"),
-    (options, context) => listSecrets(context.session(), options.vaultName, "/secrets", options.maxresults, options.includeManaged ?? false),
-  );
-
-  onAction<TargetOptions & { maxresults?: string }>(
-    addressed(leafCommand(secret, "list-versions", "List the versions of a secret (without values)."), false).option(
-      "--maxresults <n>",
-      "return at most this many",
-    ),
-    async (options, context) => {
-      const session = context.session();
-      const target = await resolveTarget(session, options);
-      const limit = parseInteger("--maxresults", options.maxresults, 1);
-      const path = `${secretPath(target, false)}/versions?maxresults=${limit === undefined ? 25 : Math.min(limit, 25)}`;
-      return (await session.vaultList<SecretBundle>(target.vaultUrl, path, limit)).map(secretItemView);
-    },
-  );
-
   onAction<AttributeOptions>(
-    addressed(leafCommand(secret, "set-attributes", "Update a secret version's attributes, content type or tags."))
+    addressed(leafCommand(secret, "set-attributes", "Update a secret version's attributes, content type or tags."), "secret")
       .option("--enabled <bool>", "true or false")
       .option("--expires <datetime>", "expiry, ISO 8601")
       .option("--not-before <datetime>", "not usable before, ISO 8601")
@@ -221,71 +148,19 @@ export function registerSecretCommands(keyvault: Command): void {
     (options, context) => setAttributes(context.session(), options),
   );
 
-  onAction<TargetOptions>(addressed(leafCommand(secret, "delete", "Delete a secret (all versions; recoverable)."), false), async (options, context) => {
-    const session = context.session();
-    const target = await resolveTarget(session, options);
-    return secretView(await session.vault<SecretBundle>("DELETE", target.vaultUrl, secretPath(target, false)));
-  });
-
-  onAction<{ vaultName: string; maxresults?: string }>(
-    leafCommand(secret, "list-deleted", "List deleted secrets that can still be recovered or purged.")
-      .requiredOption("--vault-name <vault>", "name of the vault")
-      .option("--maxresults <n>", "return at most this many"),
-    (options, context) => listSecrets(context.session(), options.vaultName, "/deletedsecrets", options.maxresults),
-  );
-
-  onAction<TargetOptions>(addressed(leafCommand(secret, "show-deleted", "Show a deleted secret."), false), async (options, context) => {
-    const session = context.session();
-    const target = await resolveTarget(session, options, "deletedsecrets");
-    return secretView(await session.vault<SecretBundle>("GET", target.vaultUrl, `/deletedsecrets/${encodeURIComponent(target.name)}`));
-  });
-
-  onAction<TargetOptions>(addressed(leafCommand(secret, "recover", "Recover a deleted secret."), false), async (options, context) => {
-    const session = context.session();
-    const target = await resolveTarget(session, options, "deletedsecrets");
-    const recovered = await session.vault<SecretBundle>("POST", target.vaultUrl, `/deletedsecrets/${encodeURIComponent(target.name)}/recover`);
-    const { value: _value, ...properties } = recovered;
-    return secretView(properties);
-  });
-
-  onAction<TargetOptions>(addressed(leafCommand(secret, "purge", "Permanently delete a deleted secret."), false), async (options, context) => {
-    const session = context.session();
-    const target = await resolveTarget(session, options, "deletedsecrets");
-    await session.vault("DELETE", target.vaultUrl, `/deletedsecrets/${encodeURIComponent(target.name)}`);
-    return undefined;
-  });
-
-  onAction<TargetOptions & { file: string }>(
-    addressed(leafCommand(secret, "backup", "Write an encrypted backup of all versions of a secret to a file."), false).requiredOption(
-      "-f, --file <path>",
-      "the file to write",
-    ),
-    async (options, context) => {
-      const session = context.session();
-      const target = await resolveTarget(session, options);
-      const backup = await session.vault<{ value?: string }>("POST", target.vaultUrl, `${secretPath(target, false)}/backup`);
-      if (typeof backup.value !== "string") throw new CliError("The vault returned no backup blob.");
-      writeSecretFile(options.file, Buffer.from(backup.value, "base64url"), "w");
-      return undefined;
-    },
-  );
-
-  onAction<{ vaultName: string; file: string }>(
-    leafCommand(secret, "restore", "Restore a secret from a backup file.")
-      .requiredOption("--vault-name <vault>", "name of the vault")
-      .requiredOption("-f, --file <path>", "the backup file"),
-    async (options, context) => {
-      const session = context.session();
-      const vaultUrl = await session.vaultUrl(options.vaultName);
-      const blob = readInputFile(options.file).toString("base64url");
-      const restored = await session.vault<SecretBundle>("POST", vaultUrl, "/secrets/restore", { value: blob });
-      const { value: _value, ...properties } = restored;
-      return secretView(properties);
-    },
-  );
+  const views: CollectionViews<SecretBundle, SecretBundle> = {
+    collection: COLLECTION,
+    noun: "secret",
+    item: secretItemView,
+    deleted: secretView,
+    restored: ({ value: _value, ...properties }) => secretView(properties),
+  };
+  registerListCommands(secret, views);
+  registerSoftDeleteCommands(secret, views);
+  registerBackupCommands(secret, views);
 
   onAction<TargetOptions & { file: string; encoding?: string }>(
-    addressed(leafCommand(secret, "download", "Write a secret's value to a file (which must not exist yet)."))
+    addressed(leafCommand(secret, "download", "Write a secret's value to a file (which must not exist yet)."), "secret")
       .requiredOption("-f, --file <path>", "the file to write")
       .option("-e, --encoding <encoding>", "ascii, base64, hex, utf-16be, utf-16le, utf-8 (default: as stored by set --file)"),
     (options, context) => downloadSecret(context.session(), options),

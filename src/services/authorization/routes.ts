@@ -1,6 +1,6 @@
 /**
  * Microsoft.Authorization routes: role assignments and role definitions under every scope shape Kluis has
- * (subscription, resource group, vault, secret, virtual machine; role definitions also at the tenant root).
+ * (subscription, resource group, vault, secret, key, virtual machine; role definitions also at the tenant root).
  * The router matches path patterns, so each scope shape gets its own routes. Writing an assignment needs
  * Microsoft.Authorization/roleAssignments/write at its scope — checked by the pipeline like every permission.
  */
@@ -33,8 +33,9 @@ const SCOPES: { prefix: string; resolve: ScopeResolver }[] = [
   { prefix: SUB, resolve: subscriptionScope },
   { prefix: RG, resolve: groupScope },
   { prefix: VAULT, resolve: vaultScope },
-  // Secrets need not exist yet: an assignment may be made for a secret about to be created.
+  // Secrets and keys need not exist yet: an assignment may be made for an object about to be created.
   { prefix: `${VAULT}/secrets/{secretName}`, resolve: async (ctx, app) => `${await vaultScope(ctx, app)}/secrets/${ctx.params.secretName!}` },
+  { prefix: `${VAULT}/keys/{keyName}`, resolve: async (ctx, app) => `${await vaultScope(ctx, app)}/keys/${ctx.params.keyName!}` },
   {
     prefix: `${RG}/providers/Microsoft.Compute/virtualMachines/{vmName}`,
     resolve: async (ctx, app) => {

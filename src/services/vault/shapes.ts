@@ -7,7 +7,7 @@
  */
 import { apiVersionAtLeast } from "./api-version.js";
 
-export type VaultCollection = "secrets";
+export type VaultCollection = "secrets" | "keys";
 
 export const SHAPES: Readonly<Record<VaultCollection, Readonly<Record<string, string>>>> = {
   secrets: {
@@ -18,6 +18,17 @@ export const SHAPES: Readonly<Record<VaultCollection, Readonly<Record<string, st
     scheduledPurgeDate: "2016-10-01",
     // Configurable retention arrived in 7.1.
     "attributes.recoverableDays": "7.1",
+  },
+  keys: {
+    "attributes.recoveryLevel": "2016-10-01",
+    recoveryId: "2016-10-01",
+    deletedDate: "2016-10-01",
+    scheduledPurgeDate: "2016-10-01",
+    "attributes.recoverableDays": "7.1",
+    // Secure key release arrived in 7.3: the exportable attribute and the release policy.
+    "attributes.exportable": "7.3",
+    release_policy: "7.3",
+    // hsmPlatform (7.5) is only reported for HSM-protected keys, which a standard vault does not have.
   },
 };
 

@@ -15,6 +15,10 @@ import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { checkVaultApiVersion } from "./api-version.js";
+import { keyBackupRoutes } from "./keys/backup-routes.js";
+import { keyLifecycleRoutes } from "./keys/lifecycle-routes.js";
+import { keyOperationRoutes } from "./keys/operation-routes.js";
+import { keyRotationRoutes } from "./keys/rotation-routes.js";
 import { secretBackupRoutes } from "./secrets/backup-routes.js";
 import { secretRoutes } from "./secrets/routes.js";
 
@@ -22,7 +26,8 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
   return {
     name: "vault",
-    router: new Router([...secretRoutes, ...secretBackupRoutes]),
+    // The router takes the first match: literal routes (…/rotationpolicy) come before the lifecycle's {version} ones.
+    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyOperationRoutes, ...keyRotationRoutes, ...keyBackupRoutes, ...keyLifecycleRoutes]),
     services: app,
     authorizer: app.authorizer,
     async prepare(ctx) {
