@@ -6,9 +6,13 @@
  */
 import type { AuditEntry } from "./record.js";
 
-/** Where records end up: appends `entries` in order, chained onto the sink's head, or throws having written none. */
+/**
+ * Where records end up: appends `entries` in order, chained onto the sink's head, or throws having written none.
+ * `durable`: some entry belongs to a request that changes state, so the batch must reach the disk before any of its
+ * requests goes on; otherwise a sink may delay the sync a little (see file-sink.ts).
+ */
 export interface AuditSink {
-  append(entries: readonly AuditEntry[]): Promise<void>;
+  append(entries: readonly AuditEntry[], durable: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,6 +22,7 @@ export class AuditUnavailable extends Error {
 
 interface Waiting {
   entry: AuditEntry;
+  durable: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -44,12 +49,12 @@ export class AuditWriter {
   }
 
   /** Resolves once the entry is written; rejects with the sink's error, or AuditUnavailable when full. */
-  append(entry: AuditEntry): Promise<void> {
+  append(entry: AuditEntry, durable: boolean): Promise<void> {
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(new AuditUnavailable(`audit buffer full (${this.maxWaiting} records waiting)`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ entry, resolve, reject });
+      this.waiting.push({ entry, durable, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -66,7 +71,10 @@ export class AuditWriter {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);
       try {
-        await this.sink.append(batch.map((w) => w.entry));
+        await this.sink.append(
+          batch.map((w) => w.entry),
+          batch.some((w) => w.durable),
+        );
         for (const w of batch) w.resolve();
       } catch (error) {
         const failure = error instanceof Error ? error : new Error(String(error));

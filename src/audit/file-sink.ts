@@ -58,7 +58,7 @@ export class FileAuditSink implements AuditSink {
     return new FileAuditSink(dir, options.node, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, head, current);
   }
 
-  async append(entries: readonly AuditEntry[]): Promise<void> {
+  async append(entries: readonly AuditEntry[], durable: boolean): Promise<void> {
     const { records, head } = chain(entries, this.head, this.node);
     const text = records.map(toLine).join("");
     const bytes = Buffer.byteLength(text);
@@ -72,7 +72,7 @@ export class FileAuditSink implements AuditSink {
       before = fs.fstatSync(fd).size;
       fs.writeSync(fd, text);
       const now = Date.now();
-      if (entries.some((e) => e.method !== "GET" && e.method !== "HEAD") || now - this.lastSync >= SYNC_INTERVAL_MS) {
+      if (durable || now - this.lastSync >= SYNC_INTERVAL_MS) {
         fs.fdatasyncSync(fd);
         this.lastSync = now;
       }

@@ -9,7 +9,8 @@ export class PostgresAuditSink implements AuditSink {
     private readonly node: string,
   ) {}
 
-  append(entries: readonly AuditEntry[]): Promise<void> {
+  /** Every batch is a committed transaction, so `durable` needs nothing more here. */
+  append(entries: readonly AuditEntry[], _durable: boolean): Promise<void> {
     return this.store.append((head) => {
       const linked = chain(entries, head, this.node);
       const rows = linked.records.map((r) => ({

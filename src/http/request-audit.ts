@@ -1,7 +1,8 @@
 /**
  * Turns requests into audit entries and applies the audit's failure policy.
  *
- * Ordering: a route that may change state (any method but GET/HEAD) gets an "intent" record before its handler
+ * Ordering: a route that may change state (any method but GET/HEAD, unless the route says it only reads — the
+ * vault's cryptographic operations are POSTs that change nothing) gets an "intent" record before its handler
  * runs, and a "result" record once the reply is known. With fail-closed (the default), an intent that cannot be
  * written stops the request with 503 before anything changes. Reads and refusals (401/403/404 …) get only a result
  * record, written before the reply leaves: if it can't be written, a fail-closed read answers 503 instead, so no
@@ -26,6 +27,8 @@ const FAILURE_LOG_INTERVAL_MS = 10_000;
 
 export class RequestAudit {
   private readonly publicReads = new WeakSet<RequestContext>();
+  /** Requests whose route may change state: they get an intent record, and their records are synced at once. */
+  private readonly writes = new WeakSet<RequestContext>();
   private failures = 0;
   private lastFailureLog = 0;
 
@@ -37,12 +40,13 @@ export class RequestAudit {
 
   /** Called once the request is authorized, just before its handler. */
   async beforeHandler(ctx: RequestContext, surface: string, route: Route<unknown>): Promise<void> {
-    if (!changesState(ctx.method)) {
+    if (!changesState(ctx.method, route)) {
       if (route.permission.kind === "public") this.publicReads.add(ctx);
       return;
     }
+    this.writes.add(ctx);
     try {
-      await this.writer.append(entryOf(ctx, surface, "intent", null));
+      await this.writer.append(entryOf(ctx, surface, "intent", null), true);
     } catch (error) {
       this.failed(ctx, error);
       if (this.failClosed) throw unavailable();
@@ -53,11 +57,11 @@ export class RequestAudit {
   async afterReply(ctx: RequestContext, surface: string, reply: Reply): Promise<Reply> {
     if (this.publicReads.has(ctx)) return reply;
     try {
-      await this.writer.append(entryOf(ctx, surface, "result", reply.status));
+      await this.writer.append(entryOf(ctx, surface, "result", reply.status), this.writes.has(ctx));
       return reply;
     } catch (error) {
       this.failed(ctx, error);
-      return this.failClosed && !changesState(ctx.method) ? azureErrorReply(unavailable()) : reply;
+      return this.failClosed && !this.writes.has(ctx) ? azureErrorReply(unavailable()) : reply;
     }
   }
 
@@ -76,7 +80,8 @@ function unavailable(): DomainError {
   return new DomainError("ServiceUnavailable", "The audit log could not be written, so the request was not carried out. Retry the request later.");
 }
 
-function changesState(method: string): boolean {
+function changesState(method: string, route: Route<unknown>): boolean {
+  if (route.readsOnly) return false;
   return method !== "GET" && method !== "HEAD";
 }
 

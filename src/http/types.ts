@@ -41,6 +41,11 @@ export interface Route<S = unknown> {
   /** Stable operation name, used in logs and authorization messages. */
   operation: string;
   permission: Permission;
+  /**
+   * True for an operation that changes nothing although its method is not GET (the vault's cryptographic
+   * operations and random bytes are POSTs): the audit log records it as a read (request-audit.ts).
+   */
+  readsOnly?: boolean;
   /** The request body's schema, checked after authorization and before the handler (see body-schema.ts). */
   body?: BodySchema;
   handler: (ctx: RequestContext, services: S) => Promise<Reply>;

@@ -143,6 +143,23 @@ describe("audit log (SQLite: files in the data directory)", { timeout: 120_000 }
     assert.ok(!text.includes(server.admin.password), "no client secret in the audit log");
   });
 
+  it("records a key's sign as the read it is: one result record, no intent (a POST that changes nothing)", async () => {
+    const grant = await arm(server, management, "PUT", `/subscriptions/${server.subscriptionId}/resourceGroups/rg-audit/providers/Microsoft.KeyVault/vaults/${vault}/accessPolicies/add?api-version=2023-07-01`, {
+      properties: { accessPolicies: [{ tenantId: server.tenantId, objectId: adminOid, permissions: { keys: ["create", "sign"] } }] },
+    });
+    assert.equal(grant.status, 200, JSON.stringify(grant.body));
+    const created = await vaultCall(server, vault, "POST", `/keys/audited-key/create?${API}`, vaultToken, { kty: "EC", crv: "P-256" });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const digest = Buffer.alloc(32, 7).toString("base64url");
+    const signed = await vaultCall(server, vault, "POST", `/keys/audited-key/sign?${API}`, vaultToken, { alg: "ES256", value: digest });
+    assert.equal(signed.status, 200, JSON.stringify(signed.body));
+    const result = await recordOf(server, signed.requestId!);
+    assert.equal(result.operation, "Sign");
+    assert.equal(result.status, 200);
+    assert.equal(records(server).filter((r) => r.requestId === signed.requestId).length, 1, "a sign gets no intent record");
+    assert.equal(records(server).filter((r) => r.requestId === created.requestId && r.phase === "intent").length, 1, "creating a key does");
+  });
+
   it("records refusals: 401 without a token, 403 without an access policy, 404 for an unknown vault", async () => {
     const anonymous = await vaultCall(server, vault, "GET", `/secrets/audited?${API}`);
     assert.equal(anonymous.status, 401);

@@ -74,8 +74,8 @@ function routesFor(spec: CryptoRouteSpec): Route<AppServices>[] {
     return { status: 200, body: await spec.run(app, ctx, input) };
   };
   return [
-    { method: "POST", path: `/keys/{name}/{version}/${spec.segment}`, operation: spec.operation, permission: spec.permission, handler },
-    { method: "POST", path: `/keys/{name}/${spec.segment}`, operation: spec.operation, permission: spec.permission, handler },
+    { method: "POST", path: `/keys/{name}/{version}/${spec.segment}`, operation: spec.operation, permission: spec.permission, readsOnly: true, handler },
+    { method: "POST", path: `/keys/{name}/${spec.segment}`, operation: spec.operation, permission: spec.permission, readsOnly: true, handler },
   ];
 }
 
@@ -88,6 +88,7 @@ export const keyOperationRoutes: Route<AppServices>[] = [
     // Azure serves rng on Managed HSM (managedHsm/rng/action); on a vault Kluis asks for the vault analogue, and
     // under access policies for keys/get (no access-policy permission for it exists).
     permission: { kind: "data", collection: "keys", action: "get", dataAction: "Microsoft.KeyVault/vaults/rng/action" },
+    readsOnly: true,
     handler: async (ctx, app) => {
       const input = await readJsonObject(ctx, "keyvault");
       return { status: 200, body: { value: app.keyOperations.randomBytes(input.count).toString("base64url") } };
