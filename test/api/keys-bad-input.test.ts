@@ -13,7 +13,7 @@ import { startServer, type KluisServer } from "../harness/server.js";
 const VAULT = "bad-keys-kv";
 const tooManyTags = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, "v"]));
 
-describe("keys: bad input changes nothing", () => {
+describe("keys: bad input changes nothing", { timeout: 180_000 }, () => {
   let server: KluisServer;
   let bearer: string;
   const kv = (method: string, path: string, body?: unknown, apiVersion = "7.6"): Promise<Probe> =>

@@ -22,7 +22,7 @@ function sha256(data: Buffer | string): Buffer {
   return crypto.createHash("sha256").update(data).digest();
 }
 
-describe("kluis keyvault key", () => {
+describe("kluis keyvault key", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let home: string;
   const cli = (...args: string[]): CliResult => kluisOk(server, home, args);

@@ -9,7 +9,7 @@ import { REPO, startServer, type KluisServer } from "../harness/server.js";
 
 const run = promisify(execFile);
 
-describe("keys with Debian's Python KeyClient", () => {
+describe("keys with Debian's Python KeyClient", { timeout: 120_000 }, () => {
   let server: KluisServer;
 
   before(async () => {

@@ -45,7 +45,7 @@ function assertPublicOnly(key: KeyVaultKey | JsonWebKey | undefined): void {
 
 const bytes = (value: Uint8Array | undefined) => Buffer.from(value ?? new Uint8Array());
 
-describe("KeyClient, every lifecycle method, every service version", () => {
+describe("KeyClient, every lifecycle method, every service version", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let management: string;
   let adminOid: string;
@@ -195,7 +195,7 @@ describe("KeyClient, every lifecycle method, every service version", () => {
   });
 });
 
-describe("key replies never carry private fields", () => {
+describe("key replies never carry private fields", { timeout: 120_000 }, () => {
   let server: KluisServer;
 
   before(async () => {

@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { CLI, kluis, REPO, startServer, tempDir, type CliResult, type KluisServer } from "../harness/server.js";
 import { block, kluisArgs, kluisLines, substitute } from "./readme-blocks.js";
 
-describe("the README's keys tutorial, verbatim", () => {
+describe("the README's keys tutorial, verbatim", { timeout: 300_000 }, () => {
   let server: KluisServer;
   let home: string;
   let work: string;

@@ -38,33 +38,24 @@ export async function arm(server: KluisServer, bearer: string, method: string, p
 
 /** Creates a resource group and a vault through ARM, granting `objectIds` every secret permission. */
 export async function createVault(server: KluisServer, bearer: string, group: string, vault: string, objectIds: string[]): Promise<void> {
-  const rg = `/subscriptions/${server.subscriptionId}/resourcegroups/${group}`;
-  const g = await arm(server, bearer, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" });
-  if (g.status >= 300) throw new Error(JSON.stringify(g.body));
-  const v = await arm(server, bearer, "PUT", `${rg}/providers/Microsoft.KeyVault/vaults/${vault}?api-version=2023-07-01`, {
-    location: "westus",
-    properties: {
-      tenantId: server.tenantId,
-      sku: { family: "A", name: "standard" },
-      accessPolicies: objectIds.map((objectId) => ({ tenantId: server.tenantId, objectId, permissions: { secrets: ["all"] } })),
-    },
-  });
-  if (v.status >= 300) throw new Error(JSON.stringify(v.body));
+  await putVault(server, bearer, group, vault, { accessPolicies: objectIds.map((objectId) => ({ tenantId: server.tenantId, objectId, permissions: { secrets: ["all"] } })) });
 }
 
 /** Creates a resource group and a vault (7-day retention) through ARM, granting `objectId` every key and secret permission. */
 export async function createKeyVault(server: KluisServer, bearer: string, group: string, vault: string, objectId: string): Promise<void> {
+  await putVault(server, bearer, group, vault, {
+    softDeleteRetentionInDays: 7,
+    accessPolicies: [{ tenantId: server.tenantId, objectId, permissions: { keys: ["all"], secrets: ["all"] } }],
+  });
+}
+
+async function putVault(server: KluisServer, bearer: string, group: string, vault: string, properties: Record<string, unknown>): Promise<void> {
   const rg = `/subscriptions/${server.subscriptionId}/resourcegroups/${group}`;
   const g = await arm(server, bearer, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" });
   if (g.status >= 300) throw new Error(JSON.stringify(g.body));
   const v = await arm(server, bearer, "PUT", `${rg}/providers/Microsoft.KeyVault/vaults/${vault}?api-version=2023-07-01`, {
     location: "westus",
-    properties: {
-      tenantId: server.tenantId,
-      sku: { family: "A", name: "standard" },
-      softDeleteRetentionInDays: 7,
-      accessPolicies: [{ tenantId: server.tenantId, objectId, permissions: { keys: ["all"], secrets: ["all"] } }],
-    },
+    properties: { tenantId: server.tenantId, sku: { family: "A", name: "standard" }, ...properties },
   });
   if (v.status >= 300) throw new Error(JSON.stringify(v.body));
 }

@@ -6,7 +6,7 @@ import { rotationPolicyBody } from "./key-crypto.js";
 import { privatePemToJwk, publicKeyFile } from "./key-material.js";
 import { keyItemView, keyView, rotationPolicyView, type JwkWire } from "./key-view.js";
 
-describe("key views and material", () => {
+describe("key views and material", { timeout: 30_000 }, () => {
   it("prints a key as az does: standard base64 JWK fields, every field present, private fields null whatever was sent", () => {
     const wire = { kid: "https://kv.vault.localhost/keys/k/v1", kty: "RSA", key_ops: ["sign"], n: "_-8", e: "AQAB", d: "c2VjcmV0" } as JwkWire;
     const view = keyView({ key: wire, attributes: { enabled: true, created: 1893456000 } });

@@ -41,7 +41,7 @@ function vault(name: string): VaultRecord {
   };
 }
 
-describe("KeyService (domain)", () => {
+describe("KeyService (domain)", { timeout: 60_000 }, () => {
   let dir: string;
   let store: Store;
   let keys: KeyService;
@@ -87,7 +87,7 @@ describe("KeyService (domain)", () => {
   });
 });
 
-describe("KeyService and rotation policies", () => {
+describe("KeyService and rotation policies", { timeout: 60_000 }, () => {
   let dir: string;
   let store: Store;
   let keys: KeyService;

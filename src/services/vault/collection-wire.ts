@@ -3,13 +3,25 @@
  * of its objects, and paging (`maxresults`, `$skiptoken`, `nextLink`).
  */
 import { DomainError } from "../../domain/errors.js";
-import type { VaultRecord } from "../../storage/types.js";
+import type { ObjectVersionRecord, VaultRecord } from "../../storage/types.js";
 
 export const DEFAULT_PAGE_SIZE = 25;
 
 export function recoveryLevel(vault: VaultRecord): string {
   const customized = vault.properties.softDeleteRetentionInDays < 90 ? "Customized" : "";
   return `${customized}Recoverable${vault.properties.enablePurgeProtection ? "" : "+Purgeable"}`;
+}
+
+/** The attributes every vault object carries (secrets, keys), in Azure's order; a collection adds its own. */
+export function objectAttributes(vault: VaultRecord, record: ObjectVersionRecord): Record<string, unknown> {
+  const attributes: Record<string, unknown> = { enabled: record.attributes.enabled };
+  if (record.attributes.nbf !== null) attributes.nbf = record.attributes.nbf;
+  if (record.attributes.exp !== null) attributes.exp = record.attributes.exp;
+  attributes.created = record.createdAt;
+  attributes.updated = record.updatedAt;
+  attributes.recoveryLevel = recoveryLevel(vault);
+  attributes.recoverableDays = vault.properties.softDeleteRetentionInDays;
+  return attributes;
 }
 
 export interface PageRequest {

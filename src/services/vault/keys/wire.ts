@@ -4,22 +4,14 @@
  */
 import { keyMetaOf, publicJwkOfMeta } from "../../../domain/keys/key-meta.js";
 import type { DeletedObjectRecord, ObjectVersionRecord, VaultRecord } from "../../../storage/types.js";
-import { recoveryLevel } from "../collection-wire.js";
+import { objectAttributes } from "../collection-wire.js";
 
 export function keyId(vaultUri: string, record: ObjectVersionRecord): string {
   return `${vaultUri}keys/${record.name}/${record.version}`;
 }
 
 export function keyAttributes(vault: VaultRecord, record: ObjectVersionRecord) {
-  const attributes: Record<string, unknown> = { enabled: record.attributes.enabled };
-  if (record.attributes.nbf !== null) attributes.nbf = record.attributes.nbf;
-  if (record.attributes.exp !== null) attributes.exp = record.attributes.exp;
-  attributes.created = record.createdAt;
-  attributes.updated = record.updatedAt;
-  attributes.recoveryLevel = recoveryLevel(vault);
-  attributes.recoverableDays = vault.properties.softDeleteRetentionInDays;
-  attributes.exportable = keyMetaOf(record).exportable ?? false;
-  return attributes;
+  return { ...objectAttributes(vault, record), exportable: keyMetaOf(record).exportable ?? false };
 }
 
 /** The public JWK as Azure returns it: kid, kty, key_ops, then n/e or crv/x/y. */

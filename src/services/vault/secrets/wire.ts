@@ -1,17 +1,8 @@
 /** Key Vault's JSON shapes for secrets: bundles, list items and deleted bundles. */
-import { recoveryLevel } from "../collection-wire.js";
+import { objectAttributes } from "../collection-wire.js";
 import type { DeletedSecretRecord, SecretVersionRecord, VaultRecord } from "../../../storage/types.js";
 
-export function secretAttributes(vault: VaultRecord, record: SecretVersionRecord) {
-  const attributes: Record<string, unknown> = { enabled: record.attributes.enabled };
-  if (record.attributes.nbf !== null) attributes.nbf = record.attributes.nbf;
-  if (record.attributes.exp !== null) attributes.exp = record.attributes.exp;
-  attributes.created = record.createdAt;
-  attributes.updated = record.updatedAt;
-  attributes.recoveryLevel = recoveryLevel(vault);
-  attributes.recoverableDays = vault.properties.softDeleteRetentionInDays;
-  return attributes;
-}
+export const secretAttributes = objectAttributes;
 
 /** The secret bundle; `value` only on reads and writes of a value, never on updates or lists. */
 export function secretBundle(vaultUri: string, vault: VaultRecord, record: SecretVersionRecord, value?: string) {
