@@ -4,7 +4,6 @@
  * Errors carry Azure's code and a message that never contains key material.
  */
 import crypto, { type KeyObject } from "node:crypto";
-import { promisify } from "node:util";
 
 export type KeyKind = "RSA" | "EC";
 /** Azure's curve names; P-256K is secp256k1 (JOSE says `secp256k1`, Azure's wire says `P-256K`). */
@@ -125,13 +124,21 @@ export function generateKey(spec: KeySpec): KeyPairJwk {
   return pairFromPrivateKey(privateKey);
 }
 
-const generateKeyPairAsync = promisify(crypto.generateKeyPair);
-
-/** As generateKey, on libuv's thread pool so a large RSA key does not block the event loop. */
+/**
+ * As generateKey, on libuv's thread pool so a large RSA key does not block the event loop. The job hands back DER,
+ * not a KeyObject: a KeyObject made by an async key-generation job shares its lock with that job, and Node 20 can
+ * collect the job while that lock is held for a JWK export — the finalizer then waits on the lock forever and the
+ * whole process hangs (seen here: `~KeyGenJob` under `ExportJWKEcKey`). A KeyObject made from the DER has its own.
+ */
 export async function generateKeyAsync(spec: KeySpec): Promise<KeyPairJwk> {
   const [type, options] = keygenArgs(spec);
-  const { privateKey } = type === "rsa" ? await generateKeyPairAsync(type, options) : await generateKeyPairAsync(type, options);
-  return pairFromPrivateKey(privateKey);
+  const encoding = { publicKeyEncoding: { type: "spki", format: "der" }, privateKeyEncoding: { type: "pkcs8", format: "der" } } as const;
+  const der = await new Promise<Buffer>((resolve, reject) => {
+    const done = (error: Error | null, _publicKey: Buffer, privateKey: Buffer): void => (error ? reject(error) : resolve(privateKey));
+    if (type === "rsa") crypto.generateKeyPair("rsa", { ...options, ...encoding }, done);
+    else crypto.generateKeyPair("ec", { ...options, ...encoding }, done);
+  });
+  return pairFromPrivateKey(crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
 }
 
 // ---- conversion -------------------------------------------------------------------------------------------------
