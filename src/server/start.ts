@@ -206,7 +206,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       clearInterval(purge);
       await rotationJob.stop();
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
-      keyCrypto.close();
+      await keyCrypto.close();
       await metadata.closeAll();
       if (metricsServer) {
         metricsServer.closeAllConnections();
