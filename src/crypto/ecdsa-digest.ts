@@ -4,18 +4,20 @@
  * so it cannot sign a prehash.
  *
  * Signing: the one expensive step, k·G, runs natively through node:crypto's ECDH (setPrivateKey(k) computes k·G in
- * OpenSSL); the rest is FIPS 186-5 §6.4.1 arithmetic on BigInts, with k drawn from the CSPRNG by rejection sampling
- * (FIPS 186-5 A.3.2). @noble/curves signs the same way in pure JavaScript about fifteen times slower here, which
- * would make EC signing cost more than the HTTP request around it.
+ * OpenSSL); the rest is FIPS 186-5 §6.4.1 arithmetic on BigInts, with k and k⁻¹ from ecdsa-nonces.ts (drawn from
+ * the CSPRNG by rejection sampling, FIPS 186-5 A.3.2, in batches). @noble/curves signs the same way in pure
+ * JavaScript about fifteen times slower here, which would make EC signing cost more than the HTTP request around it.
  * Verification needs u1·G + u2·Q, which node:crypto does not expose: @noble/curves (audited) does it.
  */
 import crypto from "node:crypto";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { mod, NoncePool, toBigInt } from "./ecdsa-nonces.js";
 import type { CurveName } from "./key-material.js";
 
 interface EcdsaCurve {
   openssl: string;
+  nonces: NoncePool;
   order: bigint;
   bits: number;
   bytes: number;
@@ -23,7 +25,10 @@ interface EcdsaCurve {
 }
 
 function curve(openssl: string, noble: typeof p256): EcdsaCurve {
-  return { openssl, order: noble.Point.Fn.ORDER, bits: noble.Point.Fn.BITS, bytes: noble.Point.Fn.BYTES, noble };
+  const order = noble.Point.Fn.ORDER;
+  const bits = noble.Point.Fn.BITS;
+  const bytes = noble.Point.Fn.BYTES;
+  return { openssl, nonces: new NoncePool({ order, bits, bytes }), order, bits, bytes, noble };
 }
 
 const CURVES: Record<CurveName, EcdsaCurve> = {
@@ -32,10 +37,6 @@ const CURVES: Record<CurveName, EcdsaCurve> = {
   "P-521": curve("secp521r1", p521),
   "P-256K": curve("secp256k1", secp256k1),
 };
-
-function toBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
-}
 
 function toFixedBytes(value: bigint, length: number): Buffer {
   return Buffer.from(value.toString(16).padStart(length * 2, "0"), "hex");
@@ -46,33 +47,6 @@ function digestToInteger(digest: Buffer, bits: number): bigint {
   const value = toBigInt(digest);
   const excess = digest.length * 8 - bits;
   return excess > 0 ? value >> BigInt(excess) : value;
-}
-
-function mod(a: bigint, m: bigint): bigint {
-  const r = a % m;
-  return r < 0n ? r + m : r;
-}
-
-/**
- * a⁻¹ mod m by the extended Euclidean algorithm. Plain variables, not destructuring pairs: the pairs allocate an
- * array per step, which made this a quarter slower (and the inverse was ~5% of a signing request's CPU). Measured
- * here on P-256: this ~43 µs, Fermat through OpenSSL's modexp ~40 µs with a Buffer round trip, @noble's ~54 µs.
- */
-function invert(a: bigint, m: bigint): bigint {
-  let r0 = mod(a, m);
-  let r1 = m;
-  let s0 = 1n;
-  let s1 = 0n;
-  while (r1 !== 0n) {
-    const quotient = r0 / r1;
-    const r2 = r0 - quotient * r1;
-    r0 = r1;
-    r1 = r2;
-    const s2 = s0 - quotient * s1;
-    s0 = s1;
-    s1 = s2;
-  }
-  return s0 < 0n ? s0 + m : s0;
 }
 
 /**
@@ -91,30 +65,19 @@ function nonceContext(openssl: string): crypto.ECDH {
   return ecdh;
 }
 
-/** A uniformly random scalar in [1, n−1]: random bits of the order's length, redrawn while out of range. */
-function randomScalar(c: EcdsaCurve): bigint {
-  const topMask = 0xff >> (c.bytes * 8 - c.bits);
-  for (;;) {
-    const bytes = crypto.randomBytes(c.bytes);
-    bytes[0] = bytes[0]! & topMask;
-    const k = toBigInt(bytes);
-    if (k > 0n && k < c.order) return k;
-  }
-}
-
 /** r‖s over `digest` with private scalar `d` (curve-width bytes). */
 export function ecdsaSignDigest(crv: CurveName, d: Buffer, digest: Buffer): Buffer {
   const c = CURVES[crv];
   const privateScalar = toBigInt(d);
   const z = digestToInteger(digest, c.bits);
   for (;;) {
-    const k = randomScalar(c);
+    const { k, kInverse } = c.nonces.take();
     const ecdh = nonceContext(c.openssl);
     ecdh.setPrivateKey(toFixedBytes(k, c.bytes));
     const point = ecdh.getPublicKey(); // 04 ‖ x ‖ y of k·G
     const r = mod(toBigInt(point.subarray(1, 1 + c.bytes)), c.order);
     if (r === 0n) continue;
-    const s = mod(invert(k, c.order) * (z + r * privateScalar), c.order);
+    const s = mod(kInverse * (z + r * privateScalar), c.order);
     if (s === 0n) continue;
     return Buffer.concat([toFixedBytes(r, c.bytes), toFixedBytes(s, c.bytes)]);
   }
