@@ -1,6 +1,7 @@
 /**
  * The only reader of process.env for the server and the CLI: flags win over environment, environment over defaults.
  */
+import os from "node:os";
 import path from "node:path";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "../log/log.js";
 
@@ -46,6 +47,11 @@ export interface ServerConfig {
    * (0 = no cache: key material lives only for one operation) and the idle time after which an entry goes.
    */
   keyCache: { entries: number; idleMs: number };
+  /**
+   * Worker threads for RSA private-key operations (crypto/rsa-private-pool.ts): how many (0 = on the event loop)
+   * and how many jobs may wait for one before further jobs run inline.
+   */
+  rsaWorkers: { size: number; queueLimit: number };
   /** How often this node looks for keys whose rotation policy has fallen due. */
   rotationCheckMs: number;
   /** Test hook: seconds added to the rotation job's clock, so that tests see days pass (0 in production). */
@@ -166,6 +172,10 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     keyCache: {
       entries: nonNegativeInteger(env.KLUIS_KEY_CACHE_ENTRIES, 256, "KLUIS_KEY_CACHE_ENTRIES"),
       idleMs: nonNegativeInteger(env.KLUIS_KEY_CACHE_IDLE_MS, 30_000, "KLUIS_KEY_CACHE_IDLE_MS"),
+    },
+    rsaWorkers: {
+      size: nonNegativeInteger(env.KLUIS_RSA_WORKERS, Math.max(1, os.availableParallelism()), "KLUIS_RSA_WORKERS"),
+      queueLimit: nonNegativeInteger(env.KLUIS_RSA_QUEUE, 256, "KLUIS_RSA_QUEUE"),
     },
     rotationCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_ROTATION_CHECK_MS, 60_000, "KLUIS_INTERNAL_ROTATION_CHECK_MS")),
     rotationClockOffsetSeconds: nonNegativeInteger(env.KLUIS_INTERNAL_CLOCK_OFFSET_S, 0, "KLUIS_INTERNAL_CLOCK_OFFSET_S"),

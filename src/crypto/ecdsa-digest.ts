@@ -4,18 +4,20 @@
  * so it cannot sign a prehash.
  *
  * Signing: the one expensive step, k·G, runs natively through node:crypto's ECDH (setPrivateKey(k) computes k·G in
- * OpenSSL); the rest is FIPS 186-5 §6.4.1 arithmetic on BigInts, with k drawn from the CSPRNG by rejection sampling
- * (FIPS 186-5 A.3.2). @noble/curves signs the same way in pure JavaScript about fifteen times slower here, which
- * would make EC signing cost more than the HTTP request around it.
+ * OpenSSL); the rest is FIPS 186-5 §6.4.1 arithmetic on BigInts, with k and k⁻¹ from ecdsa-nonces.ts (drawn from
+ * the CSPRNG by rejection sampling, FIPS 186-5 A.3.2, in batches). @noble/curves signs the same way in pure
+ * JavaScript about fifteen times slower here, which would make EC signing cost more than the HTTP request around it.
  * Verification needs u1·G + u2·Q, which node:crypto does not expose: @noble/curves (audited) does it.
  */
 import crypto from "node:crypto";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { mod, NoncePool, toBigInt } from "./ecdsa-nonces.js";
 import type { CurveName } from "./key-material.js";
 
 interface EcdsaCurve {
   openssl: string;
+  nonces: NoncePool;
   order: bigint;
   bits: number;
   bytes: number;
@@ -23,7 +25,10 @@ interface EcdsaCurve {
 }
 
 function curve(openssl: string, noble: typeof p256): EcdsaCurve {
-  return { openssl, order: noble.Point.Fn.ORDER, bits: noble.Point.Fn.BITS, bytes: noble.Point.Fn.BYTES, noble };
+  const order = noble.Point.Fn.ORDER;
+  const bits = noble.Point.Fn.BITS;
+  const bytes = noble.Point.Fn.BYTES;
+  return { openssl, nonces: new NoncePool({ order, bits, bytes }), order, bits, bytes, noble };
 }
 
 const CURVES: Record<CurveName, EcdsaCurve> = {
@@ -32,10 +37,6 @@ const CURVES: Record<CurveName, EcdsaCurve> = {
   "P-521": curve("secp521r1", p521),
   "P-256K": curve("secp256k1", secp256k1),
 };
-
-function toBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
-}
 
 function toFixedBytes(value: bigint, length: number): Buffer {
   return Buffer.from(value.toString(16).padStart(length * 2, "0"), "hex");
@@ -48,31 +49,20 @@ function digestToInteger(digest: Buffer, bits: number): bigint {
   return excess > 0 ? value >> BigInt(excess) : value;
 }
 
-function mod(a: bigint, m: bigint): bigint {
-  const r = a % m;
-  return r < 0n ? r + m : r;
-}
+/**
+ * One ECDH context per curve, reused for every k·G: creating one costs about as much as the scalar multiplication
+ * itself. Safe because signing is synchronous (no other sign runs between setPrivateKey and getPublicKey); the
+ * context keeps the last nonce until the next signature, which is no more exposure than the cached private scalar.
+ */
+const nonceContexts = new Map<string, crypto.ECDH>();
 
-function invert(a: bigint, m: bigint): bigint {
-  let [oldR, r] = [mod(a, m), m];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const quotient = oldR / r;
-    [oldR, r] = [r, oldR - quotient * r];
-    [oldS, s] = [s, oldS - quotient * s];
+function nonceContext(openssl: string): crypto.ECDH {
+  let ecdh = nonceContexts.get(openssl);
+  if (!ecdh) {
+    ecdh = crypto.createECDH(openssl);
+    nonceContexts.set(openssl, ecdh);
   }
-  return mod(oldS, m);
-}
-
-/** A uniformly random scalar in [1, n−1]: random bits of the order's length, redrawn while out of range. */
-function randomScalar(c: EcdsaCurve): bigint {
-  const topMask = 0xff >> (c.bytes * 8 - c.bits);
-  for (;;) {
-    const bytes = crypto.randomBytes(c.bytes);
-    bytes[0] = bytes[0]! & topMask;
-    const k = toBigInt(bytes);
-    if (k > 0n && k < c.order) return k;
-  }
+  return ecdh;
 }
 
 /** r‖s over `digest` with private scalar `d` (curve-width bytes). */
@@ -81,13 +71,13 @@ export function ecdsaSignDigest(crv: CurveName, d: Buffer, digest: Buffer): Buff
   const privateScalar = toBigInt(d);
   const z = digestToInteger(digest, c.bits);
   for (;;) {
-    const k = randomScalar(c);
-    const ecdh = crypto.createECDH(c.openssl);
+    const { k, kInverse } = c.nonces.take();
+    const ecdh = nonceContext(c.openssl);
     ecdh.setPrivateKey(toFixedBytes(k, c.bytes));
     const point = ecdh.getPublicKey(); // 04 ‖ x ‖ y of k·G
     const r = mod(toBigInt(point.subarray(1, 1 + c.bytes)), c.order);
     if (r === 0n) continue;
-    const s = mod(invert(k, c.order) * (z + r * privateScalar), c.order);
+    const s = mod(kInverse * (z + r * privateScalar), c.order);
     if (s === 0n) continue;
     return Buffer.concat([toFixedBytes(r, c.bytes), toFixedBytes(s, c.bytes)]);
   }

@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import { ecdsaSignDigest, ecdsaVerifyDigest } from "./ecdsa-digest.js";
 import { base64UrlToBuffer, curveInfo, type CurveName, type KeyJwk, type KeyKind, privateKeyObject, publicKeyObject } from "./key-material.js";
+import { runRsaPrivateJob, type RsaPrivateJob } from "./rsa-private-job.js";
 import { emePkcs1v15Decode, emsaPkcs1v15, emsaPssEncode, emsaPssVerify, HASH_BYTES, type HashName } from "./rsa-padding.js";
 
 export type EncryptionAlgorithm = "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256";
@@ -123,15 +124,6 @@ function rsaGeometry(key: crypto.KeyObject): RsaGeometry {
   return { bits, k: Math.ceil(bits / 8) };
 }
 
-/** Raw RSA with the private exponent (m^d mod n) on exactly k octets; OpenSSL refuses inputs ≥ n. */
-function rsaPrivateRaw(key: crypto.KeyObject, input: Buffer): Buffer | undefined {
-  try {
-    return crypto.privateDecrypt({ key, padding: crypto.constants.RSA_NO_PADDING }, input);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Raw RSA with the public exponent (s^e mod n) on exactly k octets. */
 function rsaPublicRaw(key: crypto.KeyObject, input: Buffer): Buffer | undefined {
   try {
@@ -183,7 +175,19 @@ export function encrypt(publicKey: KeyInput, alg: EncryptionAlgorithm, plaintext
   }
 }
 
-export function decrypt(privateKey: KeyInput, alg: EncryptionAlgorithm, ciphertext: Buffer, keyId?: string): Buffer {
+/**
+ * A private-key operation split around its expensive step, so that the step can run elsewhere (a worker thread,
+ * rsa-private-pool.ts): either already `done` (EC signatures, which are cheap), or an RSA `job` whose output
+ * `finish` turns into the result (or a KeyOperationError). The sync functions below run the job inline.
+ */
+export type PlannedOperation = { done: Buffer } | { job: RsaPrivateJob; finish(output: Buffer | undefined): Buffer };
+
+/** Runs a planned operation on this thread. */
+export function completeInline(planned: PlannedOperation): Buffer {
+  return "done" in planned ? planned.done : planned.finish(runRsaPrivateJob(planned.job));
+}
+
+export function planDecrypt(privateKey: KeyInput, alg: EncryptionAlgorithm, ciphertext: Buffer, keyId?: string): PlannedOperation {
   const scheme = encryptionScheme(alg);
   requireRsa(jwkOf(privateKey), alg, keyId);
   const key = privateKeyOf(privateKey);
@@ -194,16 +198,26 @@ export function decrypt(privateKey: KeyInput, alg: EncryptionAlgorithm, cipherte
   if (input === undefined) throw failed();
   if (alg === "RSA1_5") {
     // Node 20 refuses privateDecrypt with RSA_PKCS1_PADDING (CVE-2023-46809): raw RSA, then EME-PKCS1-v1_5 decoding.
-    const em = rsaPrivateRaw(key, input);
-    const message = em === undefined ? undefined : emePkcs1v15Decode(em);
-    if (message === undefined) throw failed();
-    return message;
+    return {
+      job: { key, input },
+      finish: (em) => {
+        const message = em === undefined ? undefined : emePkcs1v15Decode(em);
+        if (message === undefined) throw failed();
+        return message;
+      },
+    };
   }
-  try {
-    return crypto.privateDecrypt({ key, padding: scheme.padding, oaepHash: scheme.oaepHash }, input);
-  } catch {
-    throw failed();
-  }
+  return {
+    job: { key, input, oaepHash: scheme.oaepHash },
+    finish: (message) => {
+      if (message === undefined) throw failed();
+      return message;
+    },
+  };
+}
+
+export function decrypt(privateKey: KeyInput, alg: EncryptionAlgorithm, ciphertext: Buffer, keyId?: string): Buffer {
+  return completeInline(planDecrypt(privateKey, alg, ciphertext, keyId));
 }
 
 /** Key Vault's wrapKey takes the same RSA algorithms as encrypt, and means the same operation on the key. */
@@ -243,22 +257,31 @@ function ecPart(jwk: KeyJwk, field: "x" | "y" | "d", crv: CurveName): Buffer {
   return bytes;
 }
 
-/** Signs a digest the client computed; EC signatures come as r‖s of the curve's width. */
-export function sign(privateKey: KeyInput, alg: SignatureAlgorithm, digest: Buffer, keyId?: string): Buffer {
+/** A signature over a digest the client computed, planned (see PlannedOperation); EC signatures are done at once. */
+export function planSign(privateKey: KeyInput, alg: SignatureAlgorithm, digest: Buffer, keyId?: string): PlannedOperation {
   const privateJwk = jwkOf(privateKey);
   const scheme = signatureScheme(privateJwk, alg, digest, keyId);
   if (scheme.kty === "EC") {
     if (privateJwk.d === undefined) privateKeyOf(privateJwk);
-    return ecdsaSignDigest(scheme.crv, ecPart(privateJwk, "d", scheme.crv), digest);
+    return { done: ecdsaSignDigest(scheme.crv, ecPart(privateJwk, "d", scheme.crv), digest) };
   }
   const key = privateKeyOf(privateKey);
   const { bits, k } = rsaGeometry(key);
   const encoded = scheme.pss ? emsaPssEncode(scheme.hash, digest, bits, k) : emsaPkcs1v15(scheme.hash, digest, k);
   const tooSmall = (): KeyOperationError => badParameter(`Key and signing algorithm are incompatible. ${keyLabel(keyId)} is too small for algorithm '${alg}'.`);
   if (encoded === undefined) throw tooSmall();
-  const signature = rsaPrivateRaw(key, encoded);
-  if (signature === undefined) throw badParameter("The signing operation failed.");
-  return signature;
+  return {
+    job: { key, input: encoded },
+    finish: (signature) => {
+      if (signature === undefined) throw badParameter("The signing operation failed.");
+      return signature;
+    },
+  };
+}
+
+/** Signs a digest the client computed; EC signatures come as r‖s of the curve's width. */
+export function sign(privateKey: KeyInput, alg: SignatureAlgorithm, digest: Buffer, keyId?: string): Buffer {
+  return completeInline(planSign(privateKey, alg, digest, keyId));
 }
 
 /** True when `signature` is `alg`'s signature over `digest` by the key; false for any malformed signature. */

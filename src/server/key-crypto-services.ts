@@ -1,8 +1,10 @@
 /**
  * Composition of the key cryptography services (operations, rotation) over the key lifecycle: the prepared-key
- * cache wired to the change feed, the rotation service with the job's clock, and the job itself.
+ * cache wired to the change feed, the worker pool for RSA private-key operations, the rotation service with the
+ * job's clock, and the job itself.
  */
 import type { ServerConfig } from "../config/config.js";
+import { RsaPrivatePool } from "../crypto/rsa-private-pool.js";
 import { invalidateOn, type ChangeFeed } from "../domain/change-feed.js";
 import { KeyOperationService, type KeyLifecycle, type KeyPublicMeta } from "../domain/keys/key-operation-service.js";
 import { KeyRotationService } from "../domain/keys/key-rotation-service.js";
@@ -19,7 +21,7 @@ export interface KeyCryptoRuntime {
   services: KeyCryptoServices;
   /** Starts automatic rotation on this node. */
   startJob(): KeyRotationJob;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function keyCryptoServices(
@@ -31,17 +33,19 @@ export function keyCryptoServices(
   subscriptionId: string,
 ): KeyCryptoRuntime {
   const cache = new PreparedKeyCache(config.keyCache);
+  const rsaPool = new RsaPrivatePool(config.rsaWorkers);
   const unsubscribe = invalidateOn(changes, "key", cache);
   // The job runs rarely and vaults are few: a listing beats a lookup index that storage does not have.
   const vaultById = async (id: string): Promise<VaultRecord | null> => (await store.vaults.listBySubscription(subscriptionId)).find((v) => v.id === id && v.deletedAt === null) ?? null;
   const rotationNow = () => Math.floor(Date.now() / 1000) + config.rotationClockOffsetSeconds;
   const keyRotation = new KeyRotationService(keys, store.keyRotationPolicies, vaultById, rotationNow);
   return {
-    services: { keyOperations: new KeyOperationService(keys, metaOf, cache), keyRotation },
+    services: { keyOperations: new KeyOperationService(keys, metaOf, cache, rsaPool), keyRotation },
     startJob: () => startKeyRotationJob(keyRotation, config.rotationCheckMs),
-    close: () => {
+    close: async () => {
       unsubscribe();
       cache.close();
+      await rsaPool.close();
     },
   };
 }

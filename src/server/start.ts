@@ -111,6 +111,8 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     await changes.publish("key", keyChangeKey(vault.id, name));
   });
   const keyCrypto = keyCryptoServices(config, store, changes, keys, keyMetaOf, tenant.subscriptionId);
+  // Its RSA worker threads would keep a process whose start failed alive.
+  opened.push(() => keyCrypto.close());
   const app: AppServices = {
     config,
     endpoints,
@@ -206,7 +208,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       clearInterval(purge);
       await rotationJob.stop();
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
-      keyCrypto.close();
+      await keyCrypto.close();
       await metadata.closeAll();
       if (metricsServer) {
         metricsServer.closeAllConnections();

@@ -7,20 +7,21 @@
 import { randomBytes } from "node:crypto";
 import { KeyMaterialError, type KeyJwk } from "../../crypto/key-material.js";
 import {
-  decrypt,
   encrypt,
   isEncryptionAlgorithm,
   isSignatureAlgorithm,
   KeyOperationError,
+  planDecrypt,
+  planSign,
   prepareKey,
-  sign,
-  unwrapKey,
   verify,
   wrapKey,
   type EncryptionAlgorithm,
+  type PlannedOperation,
   type PreparedKey,
   type SignatureAlgorithm,
 } from "../../crypto/key-operations.js";
+import type { RsaPrivateJob } from "../../crypto/rsa-private-job.js";
 import type { ObjectVersionRecord, VaultRecord } from "../../storage/types.js";
 import { DomainError } from "../errors.js";
 import type { PreparedKeyCache } from "./prepared-key-cache.js";
@@ -63,6 +64,11 @@ export interface OperationResult<T> {
 
 export const MAX_RANDOM_BYTES = 128;
 
+/** Where RSA private-key jobs run: src/crypto/rsa-private-pool.ts (worker threads, or inline when sized 0). */
+export interface RsaPrivateRunner {
+  run(job: RsaPrivateJob): Promise<Buffer | undefined>;
+}
+
 /** Operations that need the private key. */
 const PRIVATE: Record<CryptoOperation, boolean> = { encrypt: false, decrypt: true, sign: true, verify: false, wrapKey: false, unwrapKey: true };
 
@@ -72,22 +78,25 @@ const PRIVATE: Record<CryptoOperation, boolean> = { encrypt: false, decrypt: tru
  */
 const WINDOWED: Record<CryptoOperation, boolean> = { encrypt: true, decrypt: false, sign: true, verify: false, wrapKey: true, unwrapKey: false };
 
-const TRANSFORMS = { encrypt, decrypt, wrapKey, unwrapKey } as const;
+const PUBLIC_TRANSFORMS = { encrypt, wrapKey } as const;
 
 export class KeyOperationService {
   constructor(
     private readonly keys: KeyLifecycle,
     private readonly metaOf: (record: ObjectVersionRecord) => KeyPublicMeta,
     private readonly cache: PreparedKeyCache,
+    private readonly rsa: RsaPrivateRunner,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   /** encrypt, decrypt, wrapKey or unwrapKey: RSA1_5, RSA-OAEP, RSA-OAEP-256. */
-  async transform(op: keyof typeof TRANSFORMS, vault: VaultRecord, name: string, version: string | undefined, input: OperationInput): Promise<OperationResult<Buffer>> {
+  async transform(op: "encrypt" | "decrypt" | "wrapKey" | "unwrapKey", vault: VaultRecord, name: string, version: string | undefined, input: OperationInput): Promise<OperationResult<Buffer>> {
     const alg = encryptionAlgorithm(input.alg);
     const data = bytes(input.value, "value");
     const { record, key } = await this.usable(op, vault, name, version);
-    return { record, value: guarded(() => TRANSFORMS[op](key, alg, data)) };
+    // Unwrap is decrypt under its own permission (key-operations.ts says the same of wrap and encrypt).
+    if (op === "decrypt" || op === "unwrapKey") return { record, value: await this.complete(guarded(() => planDecrypt(key, alg, data))) };
+    return { record, value: guarded(() => PUBLIC_TRANSFORMS[op](key, alg, data)) };
   }
 
   /** Signs a digest the client computed. */
@@ -95,7 +104,7 @@ export class KeyOperationService {
     const alg = signatureAlgorithm(input.alg);
     const digest = bytes(input.value, "value");
     const { record, key } = await this.usable("sign", vault, name, version);
-    return { record, value: guarded(() => sign(key, alg, digest)) };
+    return { record, value: await this.complete(guarded(() => planSign(key, alg, digest))) };
   }
 
   /** Checks `value` as `alg`'s signature over `digest`. */
@@ -127,6 +136,13 @@ export class KeyOperationService {
       return guarded(() => prepareKey(jwk));
     });
     return { record, key };
+  }
+
+  /** Runs a planned private operation's RSA step on the runner (off the event loop), then finishes it here. */
+  private async complete(planned: PlannedOperation): Promise<Buffer> {
+    if ("done" in planned) return planned.done;
+    const output = await this.rsa.run(planned.job);
+    return guarded(() => planned.finish(output));
   }
 
   /** `count` random bytes from the CSPRNG, 1 to 128 as Azure allows. */

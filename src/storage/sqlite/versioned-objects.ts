@@ -8,6 +8,7 @@ import type Database from "better-sqlite3";
 import type { VersionedTables } from "../collections.js";
 import { GroupCommit } from "./group-commit.js";
 import { LatestCache } from "./latest-cache.js";
+import { VersionCache } from "./version-cache.js";
 import { StoreError, type DeletedObjectRecord, type ObjectPage, type ObjectVersionRecord, type VersionedObjectStore } from "../types.js";
 
 interface VersionRow {
@@ -72,6 +73,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
   private readonly putTx;
   private readonly puts: GroupCommit<ObjectVersionRecord>;
   private readonly latestCache: LatestCache;
+  private readonly versionCache: VersionCache;
   private readonly purgeTx;
   private readonly restoreTx;
 
@@ -81,6 +83,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
   ) {
     const { objects, versions, noun } = tables;
     this.latestCache = new LatestCache(noun);
+    this.versionCache = new VersionCache(noun);
     const latestJoin = `${objects} s JOIN ${versions} v ON v.seq = s.latest_seq`;
     const liveVersions = `${versions} v JOIN ${objects} s ON s.vault_id = v.vault_id AND s.name_key = v.name_key`;
     this.state = db.prepare<[string, string], { deleted_at: number | null }>(`SELECT deleted_at FROM ${objects} WHERE vault_id = ? AND name_key = ?`);
@@ -141,6 +144,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
       const last = records[records.length - 1]!;
       const key = last.name.toLowerCase();
       this.latestCache.drop(last.vaultId, key);
+      this.versionCache.dropNames(new Set([LatestCache.key(last.vaultId, key)]));
       if (this.state.get(last.vaultId, key)) throw new StoreError("conflict", `${noun} exists`);
       let seq: number | bigint = 0;
       for (const record of records) seq = insert(record, key);
@@ -186,8 +190,17 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
   }
 
   async getVersion(vaultId: string, name: string, version: string) {
-    const row = this.oneVersion.get(vaultId, name.toLowerCase(), version.toLowerCase());
-    return row ? toRecord(row) : null;
+    const nameKey = name.toLowerCase();
+    const versionKey = version.toLowerCase();
+    const key = VersionCache.key(vaultId, nameKey, versionKey);
+    const cached = this.versionCache.get(key);
+    // A cached row answers only while its object is live; the latest cache knows that without a query.
+    if (cached !== undefined) return (await this.getLatest(vaultId, nameKey)) === null ? null : cached;
+    const row = this.oneVersion.get(vaultId, nameKey, versionKey);
+    if (!row) return null;
+    const record = toRecord(row);
+    this.versionCache.set(key, record);
+    return record;
   }
 
   async listLatest(vaultId: string, after: string | null, limit: number): Promise<ObjectPage<ObjectVersionRecord>> {
@@ -206,6 +219,7 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
 
   async updateVersion(record: ObjectVersionRecord): Promise<void> {
     this.latestCache.drop(record.vaultId, record.name.toLowerCase());
+    this.versionCache.drop(record.vaultId, record.name.toLowerCase(), record.version);
     this.changeVersion.run({ ...versionParams(record), name_key: record.name.toLowerCase() });
   }
 
@@ -232,17 +246,26 @@ export class SqliteVersionedObjects implements VersionedObjectStore {
   }
 
   async purge(vaultId: string, name: string): Promise<boolean> {
-    return this.purgeTx.immediate(vaultId, name.toLowerCase());
+    const key = name.toLowerCase();
+    const removed = this.purgeTx.immediate(vaultId, key);
+    this.versionCache.dropNames(new Set([LatestCache.key(vaultId, key)]));
+    return removed;
   }
 
-  /** Drops every cached latest version (after writes that bypass this store, such as purging a whole vault). */
+  /** Drops every cached version (after writes that bypass this store, such as purging a whole vault). */
   forgetCached(): void {
     this.latestCache.clear();
+    this.versionCache.clear();
   }
 
   async purgeExpired(now: number): Promise<number> {
     let count = 0;
-    for (const row of this.expired.all(now)) if (this.purgeTx.immediate(row.vault_id, row.name_key)) count++;
+    const purged = new Set<string>();
+    for (const row of this.expired.all(now)) {
+      if (this.purgeTx.immediate(row.vault_id, row.name_key)) count++;
+      purged.add(LatestCache.key(row.vault_id, row.name_key));
+    }
+    this.versionCache.dropNames(purged);
     return count;
   }
 }

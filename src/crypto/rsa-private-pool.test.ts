@@ -1,0 +1,51 @@
+/** The RSA worker pool: outputs equal the inline ones, the waiting queue never exceeds its bound, 0 runs inline. */
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import { test } from "node:test";
+import { runRsaPrivateJob, type RsaPrivateJob } from "./rsa-private-job.js";
+import { RsaPrivatePool } from "./rsa-private-pool.js";
+
+const key = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+
+function jobs(count: number): RsaPrivateJob[] {
+  return Array.from({ length: count }, (_, i) => {
+    const input = Buffer.alloc(256, i + 1);
+    input[0] = 0; // below the modulus
+    return { key, input };
+  });
+}
+
+test("one worker, a queue of two: 20 jobs at once all match inline, at most two wait, the rest run inline", { timeout: 20_000 }, async () => {
+  const pool = new RsaPrivatePool({ size: 1, queueLimit: 2 });
+  try {
+    const batch = jobs(20);
+    const outputs = await Promise.all(batch.map((job) => pool.run(job)));
+    outputs.forEach((output, i) => assert.deepEqual(output, runRsaPrivateJob(batch[i]!), `job ${i}`));
+    const stats = pool.stats();
+    assert.equal(stats.maxQueued, 2, "the queue filled to its bound and no further");
+    assert.equal(stats.ranInline, 20 - 2 - 2, "two posted to the worker, two queued, the rest inline");
+    assert.deepEqual([stats.posted, stats.queued], [0, 0]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a failing job answers undefined, from a worker as inline", { timeout: 20_000 }, async () => {
+  const pool = new RsaPrivatePool({ size: 1, queueLimit: 4 });
+  try {
+    const tooLarge = { key, input: Buffer.alloc(256, 0xff) }; // ≥ n: OpenSSL refuses
+    assert.equal(runRsaPrivateJob(tooLarge), undefined);
+    assert.equal(await pool.run(tooLarge), undefined);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("size 0: every job runs inline", { timeout: 20_000 }, async () => {
+  const pool = new RsaPrivatePool({ size: 0, queueLimit: 4 });
+  const batch = jobs(5);
+  const outputs = await Promise.all(batch.map((job) => pool.run(job)));
+  outputs.forEach((output, i) => assert.deepEqual(output, runRsaPrivateJob(batch[i]!)));
+  assert.equal(pool.stats().ranInline, 5);
+  await pool.close();
+});

@@ -1,0 +1,141 @@
+/**
+ * A small pool of worker threads for RSA private-key jobs (rsa-private-job.ts). An RSA-2048 signature takes
+ * ~0.3 ms of CPU; on the event loop it stalls every other request for that long, and the server uses one core
+ * however many it has. On workers the event loop only plans, posts and finishes, and signatures run in parallel.
+ *
+ * Bounds: `size` workers (0: every job runs inline, on the caller's thread), at most PER_WORKER jobs posted to each
+ * (two, so that a worker starts its next job without waiting for the event loop to hand it one), and at most
+ * `queueLimit` jobs waiting beyond that. When the queue is full a job runs inline: the event loop then slows down
+ * under the load, as it did without the pool, which pushes back on clients without failing any request (answering
+ * 503 would turn a burst into errors that a sized pool does not need).
+ *
+ * Private material: a job carries the KeyObject, which postMessage clones as a handle to the same OpenSSL key;
+ * workers keep nothing between jobs and never log. A worker that dies fails its jobs (the caller answers 500) and
+ * is replaced.
+ */
+import { Worker } from "node:worker_threads";
+import { runRsaPrivateJob, type RsaPrivateJob } from "./rsa-private-job.js";
+
+export interface RsaPoolOptions {
+  /** Worker threads; 0 runs every job inline. */
+  size: number;
+  /** Jobs waiting for a worker at most; beyond that they run inline. */
+  queueLimit: number;
+}
+
+export interface RsaPoolStats {
+  workers: number;
+  posted: number;
+  queued: number;
+  /** Jobs run inline since start because the queue was full (or the pool has no workers). */
+  ranInline: number;
+  maxQueued: number;
+}
+
+const PER_WORKER = 2;
+
+interface Pending {
+  job: RsaPrivateJob;
+  resolve(output: Buffer | undefined): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, Pending>;
+}
+
+/**
+ * In the build the worker is the compiled .js beside this file. Under tsx (unit tests) it is the .ts source, which
+ * a worker can load only after registering tsx's loader itself (the parent's `--import tsx` does not reach it).
+ */
+function newWorker(): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./rsa-private-worker.js", import.meta.url));
+  const source = JSON.stringify(new URL("./rsa-private-worker.ts", import.meta.url).href);
+  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${source}); });`, { eval: true });
+}
+
+export class RsaPrivatePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private ranInline = 0;
+  private maxQueued = 0;
+  private closed = false;
+
+  constructor(private readonly options: RsaPoolOptions) {
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+  }
+
+  /** The job's output, from a worker or inline; `undefined` when the operation failed. */
+  run(job: RsaPrivateJob): Promise<Buffer | undefined> {
+    if (this.slots.length === 0 || this.closed) return this.inline(job);
+    const slot = this.leastBusy();
+    if (slot.inFlight.size < PER_WORKER) return new Promise((resolve, reject) => this.post(slot, { job, resolve, reject }));
+    if (this.queue.length >= this.options.queueLimit) return this.inline(job);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.maxQueued = Math.max(this.maxQueued, this.queue.length);
+    });
+  }
+
+  stats(): RsaPoolStats {
+    let posted = 0;
+    for (const slot of this.slots) posted += slot.inFlight.size;
+    return { workers: this.slots.length, posted, queued: this.queue.length, ranInline: this.ranInline, maxQueued: this.maxQueued };
+  }
+
+  /** Stops the workers; jobs still waiting run inline, jobs on a worker fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.resolve(runRsaPrivateJob(pending.job));
+    const slots = this.slots.splice(0);
+    for (const slot of slots) this.fail(slot, new Error("RSA worker pool closed"));
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private inline(job: RsaPrivateJob): Promise<Buffer | undefined> {
+    this.ranInline++;
+    return Promise.resolve(runRsaPrivateJob(job));
+  }
+
+  private leastBusy(): Slot {
+    let best = this.slots[0]!;
+    for (const slot of this.slots) if (slot.inFlight.size < best.inFlight.size) best = slot;
+    return best;
+  }
+
+  private post(slot: Slot, pending: Pending): void {
+    const id = this.nextId++;
+    slot.inFlight.set(id, pending);
+    slot.worker.postMessage({ id, job: pending.job });
+  }
+
+  private spawn(): Slot {
+    const worker = newWorker();
+    // Idle workers must not keep a stopping process alive; close() ends them on an orderly shutdown.
+    worker.unref();
+    const slot: Slot = { worker, inFlight: new Map() };
+    worker.on("message", ({ id, output }: { id: number; output: Uint8Array | null }) => {
+      const pending = slot.inFlight.get(id);
+      if (!pending) return;
+      slot.inFlight.delete(id);
+      pending.resolve(output === null ? undefined : Buffer.from(output.buffer, output.byteOffset, output.byteLength));
+      const next = this.queue.shift();
+      if (next) this.post(slot, next);
+    });
+    const replace = (error: Error) => {
+      this.fail(slot, error);
+      const index = this.slots.indexOf(slot);
+      if (index >= 0 && !this.closed) this.slots[index] = this.spawn();
+    };
+    worker.on("error", (error) => replace(error));
+    worker.on("exit", (code) => replace(new Error(`RSA worker exited (${code})`)));
+    return slot;
+  }
+
+  private fail(slot: Slot, error: Error): void {
+    for (const pending of slot.inFlight.values()) pending.reject(error);
+    slot.inFlight.clear();
+  }
+}
