@@ -3,7 +3,7 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { isLogLevel, LOG_LEVELS, type LogLevel } from "../log/log.js";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "../logging/levels.js";
 
 export interface ServerConfig {
   dataDir: string;
@@ -162,11 +162,11 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
     resetAdminCredential: flags.resetAdminCredential ?? false,
     limits: connectionLimits(flags, env),
     auditFailClosed: !(flags.auditFailOpen ?? env.KLUIS_AUDIT_FAIL_OPEN === "1"),
-    auditMaxFileBytes: env.KLUIS_AUDIT_MAX_FILE_BYTES ? parsePositive("KLUIS_AUDIT_MAX_FILE_BYTES", env.KLUIS_AUDIT_MAX_FILE_BYTES) : undefined,
+    auditMaxFileBytes: env.KLUIS_AUDIT_MAX_FILE_BYTES ? positive(env.KLUIS_AUDIT_MAX_FILE_BYTES, "KLUIS_AUDIT_MAX_FILE_BYTES", 0, true) : undefined,
     signInFailureLimits: parseSignInFailureLimits(flags.signInFailureLimits ?? env.KLUIS_SIGN_IN_FAILURE_LIMITS),
     serviceLimits: parseLimitsMode(flags.serviceLimits ?? env.KLUIS_LIMITS),
-    limitsScale: positiveNumber(env.KLUIS_LIMITS_SCALE, 1, "KLUIS_LIMITS_SCALE"),
-    limitsWindowSeconds: positiveNumber(env.KLUIS_LIMITS_WINDOW_SECONDS, 10, "KLUIS_LIMITS_WINDOW_SECONDS"),
+    limitsScale: positive(env.KLUIS_LIMITS_SCALE, "KLUIS_LIMITS_SCALE", 1, false, "number"),
+    limitsWindowSeconds: positive(env.KLUIS_LIMITS_WINDOW_SECONDS, "KLUIS_LIMITS_WINDOW_SECONDS", 10, false),
     metricsPort: parsePort(flags.metricsPort ?? env.KLUIS_METRICS_PORT, 0),
     metricsHost: flags.metricsHost ?? env.KLUIS_METRICS_HOST ?? "127.0.0.1",
     keyCache: {
@@ -197,19 +197,14 @@ export function connectionLimits(flags: ServerFlags, env: NodeJS.ProcessEnv = pr
   };
 }
 
-function positive(value: string | undefined, name: string, fallback: number, integer: boolean): number {
+/** A positive setting (a whole one when `integer`), or `fallback` when unset; anything else fails the start. */
+function positive(value: string | undefined, name: string, fallback: number, integer: boolean, unit = integer ? "whole number" : "number of seconds"): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`invalid ${name.replace(/^KLUIS_/, "").toLowerCase().replaceAll("_", " ")}: ${value} (a positive ${integer ? "whole number" : "number of seconds"})`);
+    throw new Error(`invalid ${name.replace(/^KLUIS_/, "").toLowerCase().replaceAll("_", " ")}: ${value} (a positive ${unit})`);
   }
   return n;
-}
-
-function parsePositive(name: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`invalid ${name}: ${value}`);
-  return number;
 }
 
 /** The storage URL of operator tools that read the server's storage directly (`kluis audit`). */
@@ -223,7 +218,6 @@ export function parseLogLevel(value: string | undefined): LogLevel {
   if (!isLogLevel(level)) throw new Error(`invalid log level: ${value} (one of ${LOG_LEVELS.join(", ")})`);
   return level;
 }
-
 
 function parseLimitsMode(value: string | undefined): "none" | "azure" {
   if (value === undefined || value === "" || value === "none") return "none";
@@ -239,13 +233,6 @@ function parseSignInFailureLimits(value: string | undefined): SignInFailureLimit
     throw new Error(`invalid sign-in failure limits: ${value} (expected <per client>,<per address>,<window seconds>)`);
   }
   return { perClient: parts[0]!, perAddress: parts[1]!, windowSeconds: parts[2]! };
-}
-
-function positiveNumber(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`invalid ${name}: ${value}`);
-  return n;
 }
 
 function nonNegativeInteger(value: string | undefined, fallback: number, name: string): number {

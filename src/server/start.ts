@@ -19,7 +19,7 @@ import { SecretBackups } from "../domain/secret-backup.js";
 import { SecretService } from "../domain/secrets.js";
 import { VaultService } from "../domain/vaults.js";
 import { createContext } from "../http/context.js";
-import { log, setLogLevel } from "../log/log.js";
+import { log, setLogLevel } from "../logging/levels.js";
 import { runPipeline, sendReply, type Surface } from "../http/pipeline.js";
 import type { AppServices } from "../services/app-services.js";
 import { authorizationServices } from "../services/authorization/compose.js";

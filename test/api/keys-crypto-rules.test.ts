@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { arm, claims, token } from "../harness/clients.js";
+import { claims, putVault, token } from "../harness/clients.js";
 import { assertAzureError, probe, type Probe } from "../harness/probes.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
@@ -19,17 +19,9 @@ const sha = (bits: number, text = "data") => crypto.createHash(`sha${bits}`).upd
 /** A vault the administrator has every key permission on, and raw calls into it. */
 async function keyVault(server: KluisServer, vault: string) {
   const management = await token(server, "https://management.azure.com");
-  const rg = `/subscriptions/${server.subscriptionId}/resourcegroups/${GROUP}`;
-  assert.ok((await arm(server, management, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" })).status < 300);
-  const created = await arm(server, management, "PUT", `${rg}/providers/Microsoft.KeyVault/vaults/${vault}?api-version=2023-07-01`, {
-    location: "westus",
-    properties: {
-      tenantId: server.tenantId,
-      sku: { family: "A", name: "standard" },
-      accessPolicies: [{ tenantId: server.tenantId, objectId: String(claims(management).oid), permissions: { keys: ["all"] } }],
-    },
+  await putVault(server, management, GROUP, vault, {
+    accessPolicies: [{ tenantId: server.tenantId, objectId: String(claims(management).oid), permissions: { keys: ["all"] } }],
   });
-  assert.ok(created.status < 300, JSON.stringify(created.body));
   const bearer = await token(server, `https://vault.localhost:${server.port}`);
   const call = (method: string, path: string, body?: unknown): Promise<Probe> => probe(method, `${server.vaultUrl(vault)}${path}?api-version=7.6`, { bearer, body });
   const ok = async (method: string, path: string, body?: unknown): Promise<Probe> => {

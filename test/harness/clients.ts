@@ -49,7 +49,8 @@ export async function createKeyVault(server: KluisServer, bearer: string, group:
   });
 }
 
-async function putVault(server: KluisServer, bearer: string, group: string, vault: string, properties: Record<string, unknown>): Promise<void> {
+/** Creates a resource group and a vault through ARM with `properties` (access policies, retention …) over the defaults. */
+export async function putVault(server: KluisServer, bearer: string, group: string, vault: string, properties: Record<string, unknown>): Promise<void> {
   const rg = `/subscriptions/${server.subscriptionId}/resourcegroups/${group}`;
   const g = await arm(server, bearer, "PUT", `${rg}?api-version=2022-09-01`, { location: "westus" });
   if (g.status >= 300) throw new Error(JSON.stringify(g.body));

@@ -3,7 +3,7 @@
  * line on stderr. Debug lines are written only when the operator asks for them (`--log-level debug`); they carry
  * routine events such as a client going away, which are not failures of the server and must not read as such.
  */
-import { logger } from "../logging/logger.js";
+import { logger } from "./logger.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
