@@ -48,10 +48,10 @@ export interface ServerConfig {
    */
   keyCache: { entries: number; idleMs: number };
   /**
-   * Worker threads for RSA private-key operations (crypto/rsa-private-pool.ts): how many (0 = on the event loop)
-   * and how many jobs may wait for one before further jobs run inline.
+   * Worker threads for RSA private-key operations beside the event loop (crypto/rsa-private-pool.ts); 0 = all on
+   * the event loop. The default leaves one core to the event loop, which takes the jobs the workers cannot.
    */
-  rsaWorkers: { size: number; queueLimit: number };
+  rsaWorkers: { size: number };
   /** How often this node looks for keys whose rotation policy has fallen due. */
   rotationCheckMs: number;
   /** Test hook: seconds added to the rotation job's clock, so that tests see days pass (0 in production). */
@@ -174,8 +174,7 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
       idleMs: nonNegativeInteger(env.KLUIS_KEY_CACHE_IDLE_MS, 30_000, "KLUIS_KEY_CACHE_IDLE_MS"),
     },
     rsaWorkers: {
-      size: nonNegativeInteger(env.KLUIS_RSA_WORKERS, Math.max(1, os.availableParallelism()), "KLUIS_RSA_WORKERS"),
-      queueLimit: nonNegativeInteger(env.KLUIS_RSA_QUEUE, 256, "KLUIS_RSA_QUEUE"),
+      size: nonNegativeInteger(env.KLUIS_RSA_WORKERS, Math.max(1, os.availableParallelism() - 1), "KLUIS_RSA_WORKERS"),
     },
     rotationCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_ROTATION_CHECK_MS, 60_000, "KLUIS_INTERNAL_ROTATION_CHECK_MS")),
     rotationClockOffsetSeconds: nonNegativeInteger(env.KLUIS_INTERNAL_CLOCK_OFFSET_S, 0, "KLUIS_INTERNAL_CLOCK_OFFSET_S"),

@@ -1,13 +1,15 @@
 /**
  * A small pool of worker threads for RSA private-key jobs (rsa-private-job.ts). An RSA-2048 signature takes
- * ~0.3 ms of CPU; on the event loop it stalls every other request for that long, and the server uses one core
- * however many it has. On workers the event loop only plans, posts and finishes, and signatures run in parallel.
+ * ~0.3 ms of CPU; on the event loop alone the server signs on one core however many it has. With the pool the
+ * event loop and the workers sign side by side.
  *
- * Bounds: `size` workers (0: every job runs inline, on the caller's thread), at most PER_WORKER jobs posted to each
- * (two, so that a worker starts its next job without waiting for the event loop to hand it one), and at most
- * `queueLimit` jobs waiting beyond that. When the queue is full a job runs inline: the event loop then slows down
- * under the load, as it did without the pool, which pushes back on clients without failing any request (answering
- * 503 would turn a burst into errors that a sized pool does not need).
+ * Sharing, not queueing: each worker has at most PER_WORKER jobs posted (two, so that it starts its next job without
+ * waiting for the event loop to hand it one); a job that finds every worker full runs inline, on the event loop.
+ * A queue would make that job wait while the event loop — itself a core — had time to do it, and handing a job to a
+ * thread costs CPU too (a cross-thread wake-up, ~0.1 ms on the 2-core development VM: with a queue in front of two
+ * workers a vault RS256 signature took ~760 µs of server CPU, sharing with one ~550–600 µs). Running the overflow
+ * inline also bounds everything by construction and pushes back on clients under overload (the event loop slows
+ * down) without failing any request.
  *
  * Private material: a job carries the KeyObject, which postMessage clones as a handle to the same OpenSSL key;
  * workers keep nothing between jobs and never log. A worker that dies fails its jobs (the caller answers 500) and
@@ -17,19 +19,15 @@ import { Worker } from "node:worker_threads";
 import { runRsaPrivateJob, type RsaPrivateJob } from "./rsa-private-job.js";
 
 export interface RsaPoolOptions {
-  /** Worker threads; 0 runs every job inline. */
+  /** Worker threads beside the event loop; 0 runs every job inline. */
   size: number;
-  /** Jobs waiting for a worker at most; beyond that they run inline. */
-  queueLimit: number;
 }
 
 export interface RsaPoolStats {
   workers: number;
   posted: number;
-  queued: number;
-  /** Jobs run inline since start because the queue was full (or the pool has no workers). */
+  /** Jobs run inline since start because every worker was full (or the pool has no workers). */
   ranInline: number;
-  maxQueued: number;
 }
 
 const PER_WORKER = 2;
@@ -57,10 +55,8 @@ function newWorker(): Worker {
 
 export class RsaPrivatePool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
   private nextId = 1;
   private ranInline = 0;
-  private maxQueued = 0;
   private closed = false;
 
   constructor(private readonly options: RsaPoolOptions) {
@@ -71,24 +67,19 @@ export class RsaPrivatePool {
   run(job: RsaPrivateJob): Promise<Buffer | undefined> {
     if (this.slots.length === 0 || this.closed) return this.inline(job);
     const slot = this.leastBusy();
-    if (slot.inFlight.size < PER_WORKER) return new Promise((resolve, reject) => this.post(slot, { job, resolve, reject }));
-    if (this.queue.length >= this.options.queueLimit) return this.inline(job);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
-      this.maxQueued = Math.max(this.maxQueued, this.queue.length);
-    });
+    if (slot.inFlight.size >= PER_WORKER) return this.inline(job);
+    return new Promise((resolve, reject) => this.post(slot, { job, resolve, reject }));
   }
 
   stats(): RsaPoolStats {
     let posted = 0;
     for (const slot of this.slots) posted += slot.inFlight.size;
-    return { workers: this.slots.length, posted, queued: this.queue.length, ranInline: this.ranInline, maxQueued: this.maxQueued };
+    return { workers: this.slots.length, posted, ranInline: this.ranInline };
   }
 
-  /** Stops the workers; jobs still waiting run inline, jobs on a worker fail. */
+  /** Stops the workers; jobs still on a worker fail, later jobs run inline. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const pending of this.queue.splice(0)) pending.resolve(runRsaPrivateJob(pending.job));
     const slots = this.slots.splice(0);
     for (const slot of slots) this.fail(slot, new Error("RSA worker pool closed"));
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
@@ -121,8 +112,6 @@ export class RsaPrivatePool {
       if (!pending) return;
       slot.inFlight.delete(id);
       pending.resolve(output === null ? undefined : Buffer.from(output.buffer, output.byteOffset, output.byteLength));
-      const next = this.queue.shift();
-      if (next) this.post(slot, next);
     });
     const replace = (error: Error) => {
       this.fail(slot, error);

@@ -1,7 +1,7 @@
 /**
  * RSA private-key operations on worker threads (KLUIS_RSA_WORKERS): many concurrent signatures, decryptions and
- * unwraps through the vault all come back right — with a pool of two workers and a one-job queue (so that some jobs
- * run on workers, some wait and some overflow to the event loop), and with the pool off (0: all inline).
+ * unwraps through the vault all come back right — with a pool of two workers (so that some jobs run on workers and
+ * the overflow on the event loop), and with the pool off (0: all inline).
  */
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
@@ -62,7 +62,7 @@ describe("RSA private-key operations on worker threads", { timeout: 120_000 }, (
 
   before(async () => {
     [pooled, inline] = await Promise.all([
-      startServer({ env: { KLUIS_RSA_WORKERS: "2", KLUIS_RSA_QUEUE: "1" } }),
+      startServer({ env: { KLUIS_RSA_WORKERS: "2" } }),
       startServer({ env: { KLUIS_RSA_WORKERS: "0" } }),
     ]);
   });
@@ -70,7 +70,7 @@ describe("RSA private-key operations on worker threads", { timeout: 120_000 }, (
     await Promise.all([pooled?.stop(), inline?.stop()]);
   });
 
-  it("two workers and a one-job queue: 48 concurrent signs, decrypts and unwraps all come back right", async () => {
+  it("two workers sharing with the event loop: 48 concurrent signs, decrypts and unwraps all come back right", async () => {
     await concurrentOperations(pooled, "rsa-workers-kv");
   });
 
