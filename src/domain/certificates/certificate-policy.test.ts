@@ -42,6 +42,8 @@ test("malformed policies are refused with BadParameter before anything happens",
   assert.throws(() => parsePolicy({ x509_props: { subject: "CN=a", key_usage: ["signEverything"] } }, NOW), refused("key usage"));
   assert.throws(() => parsePolicy({ x509_props: { subject: "CN=a", ekus: ["not-an-oid"] } }, NOW), refused("object identifier"));
   assert.throws(() => parsePolicy({ x509_props: { subject: "CN=a", sans: { dns_names: ["bad name"] } } }, NOW), refused("DNS name"));
+  assert.throws(() => parsePolicy({ x509_props: { subject: "not a name" } }, NOW), refused("not a valid X.500 distinguished name"));
+  assert.throws(() => parsePolicy({ x509_props: { subject: "CN=a, XYZ=b" } }, NOW), refused("not a valid X.500 distinguished name"));
   const action = (trigger: unknown, type = "AutoRenew") => ({ x509_props: { subject: "CN=a" }, lifetime_actions: [{ trigger, action: { action_type: type } }] });
   assert.throws(() => parsePolicy(action({ lifetime_percentage: 100 }), NOW), refused("lifetime_percentage"));
   assert.throws(() => parsePolicy(action({}), NOW), refused("exactly one"));

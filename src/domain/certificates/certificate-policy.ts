@@ -5,7 +5,7 @@
  * CertificateSpec. Messages follow Azure's where known; the others are marked as Kluis's own in the issue note.
  */
 import { CURVE_NAMES, isCurveName, RSA_KEY_SIZES, type CurveName } from "../../crypto/key-material.js";
-import type { CertificateFacts, CertificateSpec, KeyUsageName } from "../../crypto/certificates/index.js";
+import { CertificateInputError, parseSubject, type CertificateFacts, type CertificateSpec, type KeyUsageName } from "../../crypto/certificates/index.js";
 import { DomainError } from "../errors.js";
 
 export const PKCS12 = "application/x-pkcs12";
@@ -156,6 +156,8 @@ function parseX509Props(x: Record<string, unknown> | undefined, kty: "RSA" | "EC
     : base?.sans;
   const sanCount = (sans?.emails?.length ?? 0) + (sans?.dns_names?.length ?? 0) + (sans?.upns?.length ?? 0);
   if (subject.trim() === "" && sanCount === 0) throw bad("The policy must name a subject (x509_props.subject) or at least one subject alternative name.");
+  // Checked here, not first when the CSR is built: by then the policy would be stored (create, PATCH …/policy).
+  if (subject.trim() !== "") assertDistinguishedName(subject);
   for (const dns of sans?.dns_names ?? []) if (!/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(dns)) throw bad(`The DNS name '${dns.slice(0, 64)}' is not valid.`);
   for (const mail of [...(sans?.emails ?? []), ...(sans?.upns ?? [])]) if (!/^[^@\s]+@[^@\s]+$/.test(mail)) throw bad(`The address '${mail.slice(0, 64)}' is not valid.`);
   const ekus = strings(x?.ekus, "x509_props.ekus") ?? base?.ekus ?? [SERVER_AUTH, CLIENT_AUTH];
@@ -166,6 +168,15 @@ function parseX509Props(x: Record<string, unknown> | undefined, kty: "RSA" | "EC
   const out: CertificatePolicy["x509_props"] = { subject, ekus, key_usage: usageRaw as KeyUsageName[], validity_months: validity };
   if (sans && sanCount > 0) out.sans = sans;
   return out;
+}
+
+function assertDistinguishedName(subject: string): void {
+  try {
+    parseSubject(subject);
+  } catch (error) {
+    if (error instanceof CertificateInputError) throw bad(error.message);
+    throw error;
+  }
 }
 
 function parseIssuer(i: Record<string, unknown> | undefined, base: CertificatePolicy["issuer"] | undefined): CertificatePolicy["issuer"] {

@@ -60,6 +60,8 @@ export class CertificateService {
     const tags = parseTags(CERTIFICATE_KIND, input.tags);
     const preserveCertOrder = parsePreserve(input.preserveCertOrder);
     await this.assertNameFree(vault, name);
+    // Before the policy is saved: a refused create must leave the certificate's policy as it was.
+    await this.operations.assertNoneInProgress(vault, name);
     const issuerProvider = await this.issuerProvider(vault, policy.issuer.name);
     let reuseKey: KeyJwk | undefined;
     const latest = policy.key_props.reuse_key ? await this.versions.objects.store.getLatest(vault.id, name) : null;

@@ -88,11 +88,17 @@ export class PendingOperations {
     this.kick = kick;
   }
 
-  async start(vault: VaultRecord, name: string, request: StartRequest): Promise<PendingOperation> {
+  /** Refuses (409) while the certificate has an operation in progress, which a new one may not replace. */
+  async assertNoneInProgress(vault: VaultRecord, name: string): Promise<VaultDocumentRecord | null> {
     const existing = await this.documents.get(vault.id, OPERATION_DOC, name);
     if (existing && (existing.body as unknown as PendingOperation).status === "inProgress") {
       throw new DomainError("Conflict", `Certificate ${name} has a pending operation in progress; complete, cancel or delete it first.`);
     }
+    return existing;
+  }
+
+  async start(vault: VaultRecord, name: string, request: StartRequest): Promise<PendingOperation> {
+    const existing = await this.assertNoneInProgress(vault, name);
     const { policy } = request;
     const privateJwk = request.reuseKey ?? (await generateKeyAsync(policy.key_props.kty === "RSA" ? { kty: "RSA", size: policy.key_props.key_size } : { kty: "EC", crv: policy.key_props.crv })).privateJwk;
     const keys = { privateKey: privateKeyObject(privateJwk), publicKey: publicKeyObject(publicJwkOf(privateJwk)) };
