@@ -105,6 +105,8 @@ export function registerCertificateIssuerCommands(certificate: Command): void {
     return issuerView(await session.vault<IssuerWire>("DELETE", await resolveVault(session, options), issuerPath(options.issuerName)));
   });
 
+  registerIssuerAdminCommands(issuer, named);
+
   onAction<{ file?: string }>(
     leafCommand(issuer, "show-ca", "Print the PEM certificate of Kluis's issuing CA for this tenant (the issuer 'Kluis' signs with it).").option(
       "-f, --file <path>",
@@ -121,6 +123,74 @@ export function registerCertificateIssuerCommands(certificate: Command): void {
       } catch (error) {
         throw new CliError(`Cannot write '${options.file}': ${(error as NodeJS.ErrnoException).code ?? "error"}.`);
       }
+      return undefined;
+    },
+  );
+}
+
+type AdminWire = NonNullable<NonNullable<IssuerWire["org_details"]>["admin_details"]>[number];
+
+function adminView(admin: AdminWire): Record<string, unknown> {
+  return { emailAddress: admin.email ?? null, firstName: admin.first_name ?? null, lastName: admin.last_name ?? null, phone: admin.phone ?? null };
+}
+
+interface AdminOptions extends IssuerOptions {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+}
+
+/**
+ * `issuer admin add | list | delete`: the issuer's organization administrators, a list inside the issuer record;
+ * add and delete read the record and send its organization part back changed (a PATCH, so that the credentials,
+ * which the service never returns, stay as they are).
+ */
+function registerIssuerAdminCommands(issuer: Command, named: (command: Command) => Command): void {
+  const admin = issuer.command("admin").description("Manage the administrators of a certificate issuer's organization.");
+  const sameEmail = (a: AdminWire, email: string) => (a.email ?? "").toLowerCase() === email.toLowerCase();
+  const read = async (session: Session, options: IssuerOptions): Promise<{ vaultUrl: string; record: IssuerWire }> => {
+    const vaultUrl = await resolveVault(session, options);
+    return { vaultUrl, record: await session.vault<IssuerWire>("GET", vaultUrl, issuerPath(options.issuerName)) };
+  };
+  const writeAdmins = (session: Session, vaultUrl: string, options: IssuerOptions, record: IssuerWire, admins: AdminWire[]) =>
+    session.vault<IssuerWire>("PATCH", vaultUrl, issuerPath(options.issuerName), { org_details: dropUndefined({ id: record.org_details?.id, admin_details: admins }) });
+
+  onAction<AdminOptions>(
+    named(leafCommand(admin, "add", "Add an administrator to a certificate issuer's organization."))
+      .requiredOption("--email <address>", "the administrator's e-mail address")
+      .option("--first-name <name>", "the administrator's first name")
+      .option("--last-name <name>", "the administrator's last name")
+      .option("--phone <number>", "the administrator's phone number"),
+    async (options, context) => {
+      const session = context.session();
+      const { vaultUrl, record } = await read(session, options);
+      const admins = record.org_details?.admin_details ?? [];
+      if (admins.some((a) => sameEmail(a, options.email))) throw new CliError(`admin '${options.email}' already exists`);
+      const added = dropUndefined({ email: options.email, first_name: options.firstName, last_name: options.lastName, phone: options.phone });
+      const result = await writeAdmins(session, vaultUrl, options, record, [...admins, added]);
+      const created = (result.org_details?.admin_details ?? []).find((a) => sameEmail(a, options.email));
+      return created === undefined ? undefined : adminView(created);
+    },
+  );
+
+  onAction<IssuerOptions>(named(leafCommand(admin, "list", "List the administrators of a certificate issuer's organization.")), async (options, context) => {
+    const { record } = await read(context.session(), options);
+    return (record.org_details?.admin_details ?? []).map(adminView);
+  });
+
+  onAction<AdminOptions>(
+    named(leafCommand(admin, "delete", "Remove an administrator from a certificate issuer's organization.")).requiredOption(
+      "--email <address>",
+      "the e-mail address of the administrator to remove",
+    ),
+    async (options, context) => {
+      const session = context.session();
+      const { vaultUrl, record } = await read(session, options);
+      const admins = record.org_details?.admin_details ?? [];
+      const remaining = admins.filter((a) => !sameEmail(a, options.email));
+      if (remaining.length === admins.length) throw new CliError(`admin '${options.email}' not found for issuer '${options.issuerName}'`);
+      await writeAdmins(session, vaultUrl, options, record, remaining);
       return undefined;
     },
   );
