@@ -70,7 +70,7 @@ export async function resolveVault(session: Session, options: { vaultName?: stri
 export async function listObjects<T>(session: Session, vaultUrl: string, path: string, maxResults: string | undefined): Promise<T[]> {
   const limit = parseInteger("--maxresults", maxResults, 1);
   const pageSize = limit === undefined ? 25 : Math.min(limit, 25);
-  return session.vaultList<T>(vaultUrl, `${path}?maxresults=${pageSize}`, limit);
+  return session.vaultList<T>(vaultUrl, `${path}${path.includes("?") ? "&" : "?"}maxresults=${pageSize}`, limit);
 }
 
 export function readInputFile(file: string): Buffer {
