@@ -50,7 +50,7 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
   const run = (...args: string[]): CliResult => kluis(server, home, args);
   const cert = (verb: string, ...args: string[]): CliResult => cli("keyvault", "certificate", ...verb.split(" "), ...args);
   const fails = (status: number, ...args: string[]): CliResult => {
-    const result = run("keyvault", "certificate", ...args);
+    const result = run("keyvault", "certificate", ...args[0]!.split(" "), ...args.slice(1));
     assert.equal(result.status, status, `${args.join(" ")}: ${result.stdout}${result.stderr}`);
     assert.match(result.stderr, /^ERROR: /);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
