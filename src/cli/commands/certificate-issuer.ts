@@ -75,7 +75,7 @@ export function registerCertificateIssuerCommands(certificate: Command): void {
   );
 
   onAction<IssuerOptions>(
-    issuerOptions(named(leafCommand(issuer, "update", "Update a certificate issuer record: only the given fields change.")))
+    issuerOptions(named(leafCommand(issuer, "update", "Update a certificate issuer record: only the given parts change (as in az, new credentials without --password clear the stored one).")))
       .option("--provider-name <provider>", "the certificate provider")
       .option("--enabled [bool]", "true or false"),
     async (options, context) => {
