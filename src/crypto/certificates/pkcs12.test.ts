@@ -126,6 +126,12 @@ describe("parsePfx of openssl's PFX files", TIMEOUT, () => {
     });
   }
 
+  it("a PFX asking for more than 1000000 iterations is refused before deriving keys", TIMEOUT, () => {
+    const out = tmp.file("ossl-many-iterations.pfx");
+    openssl(["pkcs12", "-export", "-iter", "1500000", "-inkey", files.key, "-in", files.bundle, "-out", out, "-passout", "pass:x"]);
+    assert.throws(() => parsePfx(fs.readFileSync(out), "x"), (error: Error) => error instanceof CertificateInputError && /1000000/.test(error.message));
+  });
+
   it("an EC key from openssl -legacy opens too", TIMEOUT, async () => {
     const { keys, leaf } = await issued("P-384");
     const key = tmp.file("ossl-ec.key", keys.privateKey.export({ type: "sec1", format: "pem" }));
