@@ -66,7 +66,7 @@ describe("selfSignedCertificate", TIMEOUT, () => {
       assert.deepEqual(facts.emails, SPEC.emails);
       assert.deepEqual(facts.upns, SPEC.upns);
       assert.deepEqual(facts.keyUsage, SPEC.keyUsage);
-      assert.deepEqual([...facts.ekus], SPEC.ekus);
+      assert.deepEqual(facts.ekus, SPEC.ekus);
       assert.equal(facts.notBefore, Date.parse("2026-01-31T10:20:30Z") / 1000);
       assert.equal(facts.notAfter, Date.parse("2027-01-31T10:20:30Z") / 1000);
       assert.equal(facts.selfSigned, true);
@@ -84,6 +84,22 @@ describe("selfSignedCertificate", TIMEOUT, () => {
     const out = text(der);
     assert.match(out, /Subject: CN = a, emailAddress = a@contoso\.com, ST = Noord-Holland\n/);
     assert.doesNotMatch(out, /Subject Alternative Name|Key Usage/);
+  });
+
+  it("escaped and quoted commas, multi-valued RDNs and non-ASCII values are kept", TIMEOUT, async () => {
+    const der = await selfSignedCertificate(keyPair("P-256"), { ...SPEC, subject: 'CN=Contoso\\, Inc.+OU=Ops, O="A, B", L=Zürich, C=CH' }, new Date());
+    const out = openssl(["x509", "-inform", "DER", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb"], der);
+    assert.match(out, /subject=C=CH,L=Zürich,O=A\\, B,CN=Contoso\\, Inc\.\+OU=Ops|subject=C=CH,L=Zürich,O=A\\, B,OU=Ops\+CN=Contoso\\, Inc\./);
+    assert.equal(describeCertificate(der).subject.includes("L=Zürich"), true);
+  });
+
+  it("describeCertificate and csrFacts take DER only (PEM text is refused)", TIMEOUT, async () => {
+    const keys = keyPair("P-256");
+    const der = await selfSignedCertificate(keys, SPEC, new Date());
+    assert.throws(() => describeCertificate(Buffer.from(toPem("CERTIFICATE", der))), CertificateInputError);
+    assert.equal(keyMatchesCertificate(keys.privateKey, Buffer.from(toPem("CERTIFICATE", der))), false);
+    const csr = await certificateSigningRequest(keys, SPEC);
+    assert.throws(() => csrFacts(Buffer.from(toPem("CERTIFICATE REQUEST", csr))), CertificateInputError);
   });
 
   it("malformed subjects and bad specs are CertificateInputError", TIMEOUT, async () => {
@@ -127,6 +143,12 @@ describe("certificate authority and issued certificates", TIMEOUT, () => {
     assert.equal(keyMatchesCertificate(ca.privateKey, ca.certificate), true);
   });
 
+  it("refuses an issuer whose private key is not its certificate's", TIMEOUT, async () => {
+    const ca = await newCertificateAuthority("CN=CA", new Date());
+    const other = await newCertificateAuthority("CN=Other", new Date());
+    await assert.rejects(issueCertificate({ certificate: ca.certificate, privateKey: other.privateKey }, keyPair("P-256").publicKey, SPEC, new Date()), CertificateInputError);
+  });
+
   for (const type of ["RSA-2048", "P-384", "P-256K"] as const) {
     it(`issues a ${type} leaf that openssl verifies against the CA, with the CA's key id as AKI`, TIMEOUT, async () => {
       const ca = await newCertificateAuthority("CN=Kluis Issuing CA t1", new Date());
@@ -163,7 +185,7 @@ describe("certificate signing requests", TIMEOUT, () => {
       assert.deepEqual(facts.dnsNames, SPEC.dnsNames);
       assert.deepEqual(facts.upns, SPEC.upns);
       assert.deepEqual(facts.keyUsage, SPEC.keyUsage);
-      assert.deepEqual([...facts.ekus], SPEC.ekus);
+      assert.deepEqual(facts.ekus, SPEC.ekus);
       assert.ok(facts.publicKey.export({ type: "spki", format: "der" }).equals(keys.publicKey.export({ type: "spki", format: "der" })));
     });
   }

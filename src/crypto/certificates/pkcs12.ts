@@ -15,6 +15,7 @@ import { AuthenticatedSafe, CertBag, MacData, PFX, PKCS12Attribute, SafeBag, Saf
 import { DigestInfo } from "@peculiar/asn1-rsa";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { leafFirst } from "./chain.js";
+import { keyMatchesCertificate } from "./describe.js";
 import { CertificateInputError, PFX_BAD_PASSWORD, PFX_UNREADABLE } from "./errors.js";
 import { bmpPassword, pfxMac } from "./pkcs12-kdf.js";
 
@@ -239,6 +240,7 @@ function shroudKey(privateKey: KeyObject, password: string): ArrayBuffer {
  */
 export function buildPfx(privateKey: KeyObject, chain: Buffer[], password?: string): Buffer {
   if (chain.length === 0) throw new CertificateInputError("A PFX needs at least one certificate.");
+  if (!keyMatchesCertificate(privateKey, chain[0]!)) throw new CertificateInputError("The private key does not match the certificate.");
   const pass = password ?? "";
   const leafAttributes = [localKeyIdAttribute(chain[0]!)];
   const certBags = chain.map(
