@@ -54,6 +54,11 @@ export interface ServerConfig {
   rsaWorkers: { size: number };
   /** How often this node looks for keys whose rotation policy has fallen due. */
   rotationCheckMs: number;
+  /**
+   * How often this node looks for certificate operations to complete and renewals that have fallen due (a create
+   * also starts its own completion at once; the tick takes over operations whose node stopped).
+   */
+  certificateCheckMs: number;
   /** Test hook: seconds added to the rotation job's clock, so that tests see days pass (0 in production). */
   rotationClockOffsetSeconds: number;
 }
@@ -177,6 +182,7 @@ export function serverConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = proces
       size: nonNegativeInteger(env.KLUIS_RSA_WORKERS, Math.max(1, os.availableParallelism() - 1), "KLUIS_RSA_WORKERS"),
     },
     rotationCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_ROTATION_CHECK_MS, 60_000, "KLUIS_INTERNAL_ROTATION_CHECK_MS")),
+    certificateCheckMs: Math.max(100, nonNegativeInteger(env.KLUIS_INTERNAL_CERTIFICATE_CHECK_MS, 5_000, "KLUIS_INTERNAL_CERTIFICATE_CHECK_MS")),
     rotationClockOffsetSeconds: nonNegativeInteger(env.KLUIS_INTERNAL_CLOCK_OFFSET_S, 0, "KLUIS_INTERNAL_CLOCK_OFFSET_S"),
   };
 }

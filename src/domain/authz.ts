@@ -34,6 +34,9 @@ export function authorizeManagement(principal: Principal, action: string, scope:
   );
 }
 
+/** Certificate issuer permissions that `manageissuers` grants all of, as in Azure's access policies. */
+const ISSUER_ACTIONS = new Set(["getissuers", "listissuers", "setissuers", "deleteissuers"]);
+
 export function authorizeData(principal: Principal, vault: VaultRecord, collection: DataCollection, action: string): void {
   const granted = vault.properties.accessPolicies.some(
     (policy) =>
@@ -41,7 +44,7 @@ export function authorizeData(principal: Principal, vault: VaultRecord, collecti
       policy.tenantId === principal.tenantId &&
       (policy.permissions[collection] ?? []).some((p) => {
         const permission = p.toLowerCase();
-        return permission === action || permission === "all";
+        return permission === action || permission === "all" || (permission === "manageissuers" && ISSUER_ACTIONS.has(action));
       }),
   );
   if (granted) return;

@@ -12,6 +12,11 @@ export type ErrorCode =
   | "NotFound"
   | "SecretNotFound"
   | "KeyNotFound"
+  | "CertificateNotFound"
+  /** Key Vault: no pending operation (or issuer, or contacts) of that name. */
+  | "PendingCertificateNotFound"
+  | "CertificateIssuerNotFound"
+  | "ContactsNotFound"
   | "VaultNotFound"
   | "ResourceNotFound"
   | "ResourceGroupNotFound"

@@ -79,6 +79,11 @@ export class ObjectBackups {
     return blob;
   }
 
+  /** The name of the object a blob holds, after the blob is opened and checked like a restore does; writes nothing. */
+  async nameOf(vault: VaultRecord, blob: unknown): Promise<string> {
+    return (await this.open(vault, blob)).name;
+  }
+
   /** Restores every version of the backed-up object into `vault`; the name must be free (neither live nor deleted). */
   async restore(vault: VaultRecord, blob: unknown): Promise<ObjectVersionRecord> {
     const payload = await this.open(vault, blob);

@@ -11,7 +11,8 @@ export const SECRET_BACKUP: BackupCollection = {
   magic: Buffer.from("KLUIS-SECRET-BACKUP-1:", "utf8"),
   blobContext: (subscriptionId) => `kluis:backup:${subscriptionId.toLowerCase()}`,
   sealContext,
-  validValue: (value, meta) => value.length <= MAX_SECRET_CHARS && meta === null,
+  // A certificate's secret carries `{ managed: true }` (certificate backups hold one).
+  validValue: (value, meta) => value.length <= MAX_SECRET_CHARS && (meta === null || (Object.keys(meta).length === 1 && meta.managed === true)),
 };
 
 export class SecretBackups extends ObjectBackups {

@@ -37,6 +37,8 @@ export class SecretService {
 
   async set(vault: VaultRecord, name: string, input: SecretInput): Promise<OpenedSecret> {
     assertObjectName(name);
+    const latest = await this.objects.store.getLatest(vault.id, name);
+    if (latest && isManaged(latest)) throw managedByKeyVault("set");
     if (typeof input.value !== "string") throw new DomainError("BadParameter", "The secret value is required and must be a string.");
     if (input.value.length > MAX_SECRET_CHARS) {
       throw new DomainError("BadParameter", `Secret is beyond the maximum permitted length of ${MAX_SECRET_CHARS} characters.`, "SecretTooLarge");
@@ -96,7 +98,8 @@ export class SecretService {
     return updated;
   }
 
-  delete(vault: VaultRecord, name: string): Promise<DeletedSecretRecord> {
+  async delete(vault: VaultRecord, name: string): Promise<DeletedSecretRecord> {
+    if (isManaged(await this.find(vault, name))) throw managedByKeyVault("delete");
     return this.objects.delete(vault, name);
   }
 
@@ -104,17 +107,72 @@ export class SecretService {
     return this.objects.getDeleted(vault, name);
   }
 
-  listDeleted(vault: VaultRecord, after: string | null, limit: number) {
-    return this.objects.listDeleted(vault, after, limit);
+  /** Deleted secrets, without those of certificates (Azure lists those only as deleted certificates). */
+  async listDeleted(vault: VaultRecord, after: string | null, limit: number) {
+    const page = await this.objects.listDeleted(vault, after, limit);
+    return { ...page, items: page.items.filter((d) => !isManaged(d.latest)) };
   }
 
-  recover(vault: VaultRecord, name: string): Promise<SecretVersionRecord> {
+  async recover(vault: VaultRecord, name: string): Promise<SecretVersionRecord> {
+    if (isManaged((await this.objects.getDeleted(vault, name)).latest)) throw managedByKeyVault("recover");
     return this.objects.recover(vault, name);
   }
 
-  purge(vault: VaultRecord, name: string): Promise<void> {
+  async purge(vault: VaultRecord, name: string): Promise<void> {
+    if (isManaged((await this.objects.getDeleted(vault, name)).latest)) throw managedByKeyVault("purge");
     return this.objects.purge(vault, name);
   }
+
+  /**
+   * A certificate's secret version (its PFX or PEM), with the certificate's version id and `managed` set, so that
+   * the secret's own set, delete, recover and purge refuse it. The `…Managed` methods below act for the owner.
+   */
+  async putManaged(vault: VaultRecord, name: string, version: string, value: string, contentType: string, attributes: SecretVersionRecord["attributes"], tags: Record<string, string> | null): Promise<SecretVersionRecord> {
+    const now = nowSeconds();
+    const record: SecretVersionRecord = {
+      vaultId: vault.id,
+      name,
+      version,
+      sealedValue: await this.keyring.seal(value, sealContext(vault.id, name, version)),
+      contentType,
+      meta: { managed: true },
+      tags,
+      attributes,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.objects.put(record);
+    return record;
+  }
+
+  deleteManaged(vault: VaultRecord, name: string): Promise<DeletedSecretRecord> {
+    return this.objects.delete(vault, name);
+  }
+
+  recoverManaged(vault: VaultRecord, name: string): Promise<SecretVersionRecord> {
+    return this.objects.recover(vault, name);
+  }
+
+  purgeManaged(vault: VaultRecord, name: string): Promise<void> {
+    return this.objects.purge(vault, name);
+  }
+
+  /** Sets `enabled` on one version whatever owns it (a certificate's update reaches its secret this way). */
+  async setEnabled(vault: VaultRecord, name: string, version: string, enabled: boolean): Promise<void> {
+    const record = await this.objects.store.getVersion(vault.id, name, version);
+    if (!record || record.attributes.enabled === enabled) return;
+    await this.objects.store.updateVersion({ ...record, attributes: { ...record.attributes, enabled }, updatedAt: nowSeconds() });
+  }
+}
+
+/** Whether a secret version belongs to a certificate. */
+export function isManaged(record: SecretVersionRecord): boolean {
+  return record.meta?.managed === true;
+}
+
+/** Azure's answer to changing a certificate's secret through the secrets API. */
+function managedByKeyVault(operation: string): DomainError {
+  return new DomainError("Forbidden", `Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`, "SecretManagedByKeyVault");
 }
 
 export function sealContext(vaultId: string, name: string, version: string): string {

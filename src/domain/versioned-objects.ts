@@ -1,5 +1,5 @@
 /**
- * What secrets and keys share: versions in a VersionedObjectStore, attributes and tags parsed the same way, and
+ * What secrets, keys and certificates share: versions in a VersionedObjectStore, attributes and tags parsed the same way, and
  * soft delete with Azure's semantics (delete, get/list deleted, recover, purge, purge protection). Each collection
  * names itself through an ObjectKind so that Azure's messages say "secret" or "key".
  */
@@ -15,11 +15,12 @@ export interface ObjectKind {
   noun: string;
   /** Capitalized noun: "Secret", "Key". */
   title: string;
-  notFoundCode: "SecretNotFound" | "KeyNotFound";
+  notFoundCode: "SecretNotFound" | "KeyNotFound" | "CertificateNotFound";
 }
 
 export const SECRET_KIND: ObjectKind = { noun: "secret", title: "Secret", notFoundCode: "SecretNotFound" };
 export const KEY_KIND: ObjectKind = { noun: "key", title: "Key", notFoundCode: "KeyNotFound" };
+export const CERTIFICATE_KIND: ObjectKind = { noun: "certificate", title: "Certificate", notFoundCode: "CertificateNotFound" };
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);

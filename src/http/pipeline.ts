@@ -86,8 +86,8 @@ export function sendReply(res: ServerResponse, ctx: RequestContext, reply: Reply
   const headers: Record<string, string | number> = { "x-ms-request-id": ctx.requestId, ...reply.headers };
   // A string body goes out in one write with the headers; a Buffer would take a separate writev chunk.
   let payload: string | undefined;
-  if (reply.body !== undefined && reply.status !== 204 && ctx.method !== "HEAD") {
-    payload = JSON.stringify(reply.body);
+  if ((reply.body !== undefined || reply.text !== undefined) && reply.status !== 204 && ctx.method !== "HEAD") {
+    payload = reply.text ?? JSON.stringify(reply.body);
     headers["content-type"] ??= "application/json; charset=utf-8";
     headers["content-length"] = Buffer.byteLength(payload, "utf8");
   } else {

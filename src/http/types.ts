@@ -7,6 +7,8 @@ import type { BodySchema } from "./body-schema.js";
 export interface Reply {
   status: number;
   body?: unknown;
+  /** A body sent as it is, not as JSON (a PEM file); its content-type comes in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 

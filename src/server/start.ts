@@ -40,6 +40,7 @@ import { openListeners, type RequestHandler } from "./listeners.js";
 import { openAudit } from "./open-audit.js";
 import { openStorage } from "./open-storage.js";
 import { listenMetrics, metricsUrl } from "./metrics-listener.js";
+import { certificateServices } from "./certificate-services.js";
 import { keyCryptoServices } from "./key-crypto-services.js";
 import { ensureSharedTls } from "./shared-tls.js";
 
@@ -113,6 +114,8 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   const keyCrypto = keyCryptoServices(config, store, changes, keys, keyMetaOf, tenant.subscriptionId);
   // Its RSA worker threads would keep a process whose start failed alive.
   opened.push(() => keyCrypto.close());
+  const secrets = new SecretService(store.secrets, keyring);
+  const certificates = certificateServices(config, store, keyring, keys, secrets, tenant.subscriptionId);
   const app: AppServices = {
     config,
     endpoints,
@@ -125,7 +128,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     groups: new GroupService(store),
     vaults: new VaultService(store, tenant.tenantId, changes),
     machines,
-    secrets: new SecretService(store.secrets, keyring),
+    secrets,
     secretBackups: new SecretBackups(store.secrets, keyring),
     keys,
     keyBackups: new KeyBackups(store.keys, keyring),
@@ -133,6 +136,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
     replayGuard: new ReplayGuard(store.replays),
     lifecycle,
     ...keyCrypto.services,
+    ...certificates.services,
     ...authorizationServices(store, directory, tenant, changes),
     signInFailures: new SignInFailures(config.signInFailureLimits),
     vaultLimits: config.serviceLimits === "azure" ? new VaultLimits({ scale: config.limitsScale, windowSeconds: config.limitsWindowSeconds }) : undefined,
@@ -179,16 +183,19 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
   opened.push(() => listeners.drain(0));
   const metricsServer = config.metricsPort ? await listenMetrics(config.metricsHost, config.metricsPort) : undefined;
   if (metricsServer) opened.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
-  // Retention: deleted secrets and keys, and deleted vaults with everything in them, go once their purge date has come.
+  // Retention: deleted secrets, keys and certificates, and deleted vaults with everything in them, go once their purge date has come.
   const purge = setInterval(() => {
     const now = Math.floor(Date.now() / 1000);
     void store.secrets.purgeExpired(now).catch(() => undefined);
     void store.keys.purgeExpired(now).catch(() => undefined);
+    void store.certificates.purgeExpired(now).catch(() => undefined);
     void app.deletedVaults.purgeExpired(tenant.subscriptionId).catch(() => undefined);
   }, PURGE_INTERVAL_MS);
   purge.unref();
   const rotationJob = keyCrypto.startJob();
   opened.push(() => rotationJob.stop());
+  const certificateJob = certificates.startJob();
+  opened.push(() => certificateJob.stop());
 
   console.log(`kluis server listening on ${config.hosts.map((h) => `https://${h.includes(":") ? `[${h}]` : h}:${config.port}`).join(", ")}`);
   console.log(`  authority and management: ${endpoints.authorityUrl}`);
@@ -207,6 +214,7 @@ async function start(config: ServerConfig, opened: (() => Promise<unknown>)[]): 
       lifecycle.draining = true;
       clearInterval(purge);
       await rotationJob.stop();
+      await certificateJob.stop();
       const finished = await listeners.drain(config.limits.shutdownTimeout * 1000);
       await keyCrypto.close();
       await metadata.closeAll();

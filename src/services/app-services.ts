@@ -5,6 +5,11 @@ import type { ChangeFeed } from "../domain/change-feed.js";
 import type { DeletedVaultService } from "../domain/deleted-vaults.js";
 import type { Directory } from "../domain/directory.js";
 import type { GroupService } from "../domain/groups.js";
+import type { CertificateBackups } from "../domain/certificates/certificate-backup.js";
+import type { CertificateService } from "../domain/certificates/certificate-service.js";
+import type { CertificateIssuers } from "../domain/certificates/issuers-and-contacts.js";
+import type { IssuingCas } from "../domain/certificates/issuing-ca.js";
+import type { PendingOperations } from "../domain/certificates/pending-operations.js";
 import type { KeyBackups } from "../domain/keys/key-backup.js";
 import type { KeyService } from "../domain/keys/key-service.js";
 import type { Keyring } from "../domain/keyring.js";
@@ -44,6 +49,14 @@ export interface AppServices {
   keyOperations: KeyOperationService;
   /** Rotation policies and automatic rotation. */
   keyRotation: KeyRotationService;
+  certificates: CertificateService;
+  /** Pending certificate operations (create's 202, merge, cancel). */
+  certificateOperations: PendingOperations;
+  certificateBackups: CertificateBackups;
+  /** Certificate issuers and contacts. */
+  certificateIssuers: CertificateIssuers;
+  /** Kluis's per-tenant issuing CAs (the built-in `Kluis` issuer). */
+  issuingCas: IssuingCas;
   replayGuard: ReplayGuard;
   /** Decides every request's permission (the pipeline calls it); role assignments cached inside. */
   authorizer: Authorizer;

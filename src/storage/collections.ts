@@ -14,9 +14,23 @@ export interface VersionedTables {
 
 export const SECRET_TABLES: VersionedTables = { objects: "secrets", versions: "secret_versions", noun: "secret" };
 export const KEY_TABLES: VersionedTables = { objects: "keys", versions: "key_versions", noun: "key" };
+export const CERT_TABLES: VersionedTables = { objects: "certificates", versions: "certificate_versions", noun: "certificate" };
 
 /** Every versioned collection, e.g. for removing all of a purged vault's objects. */
-export const VERSIONED_COLLECTIONS: readonly VersionedTables[] = [SECRET_TABLES, KEY_TABLES];
+export const VERSIONED_COLLECTIONS: readonly VersionedTables[] = [SECRET_TABLES, KEY_TABLES, CERT_TABLES];
 
 /** Table of the keys' rotation policies (same name on both backends). */
 export const ROTATION_POLICY_TABLE = "key_rotation_policies";
+
+/** Table of the per-name documents of a vault (certificate policies, pending operations, issuers, contacts). */
+export const VAULT_DOCUMENT_TABLE = "vault_documents";
+
+/**
+ * Every table holding a vault's contents, keyed by vault_id, versions before their objects: purging a vault
+ * deletes from each of them in one transaction.
+ */
+export const VAULT_CONTENT_TABLES: readonly string[] = [
+  ...VERSIONED_COLLECTIONS.flatMap(({ objects, versions }) => [versions, objects]),
+  ROTATION_POLICY_TABLE,
+  VAULT_DOCUMENT_TABLE,
+];

@@ -134,8 +134,8 @@ export interface VaultStore {
   /** The soft-deleted vault of this name (case-insensitively), or null. */
   getDeletedByName(name: string): Promise<VaultRecord | null>;
   /**
-   * Removes a soft-deleted vault together with everything stored under its id (secrets and keys, all versions, rotation policies), in one
-   * transaction; false (and nothing removed) when no deleted vault has that id, e.g. it was recovered meanwhile.
+   * Removes a soft-deleted vault together with everything stored under its id (secrets, keys and certificates, all
+   * versions, rotation policies, vault documents), in one transaction; false (and nothing removed) when no deleted vault has that id, e.g. it was recovered meanwhile.
    */
   purgeDeleted(id: string): Promise<boolean>;
 }
@@ -173,9 +173,10 @@ export interface ObjectAttributesRecord {
 }
 
 /**
- * One version of a vault object (a secret or a key). `sealedValue` is the sealed secret value or the sealed private
- * JWK. `meta` holds a collection's own public fields as JSON (keys: kty, key_ops, public JWK, exportable, release
- * policy); secrets leave it null.
+ * One version of a vault object (a secret, a key or a certificate). `sealedValue` is the sealed secret value or the
+ * sealed private JWK (certificates keep their private key in the key, and leave it unused). `meta` holds a
+ * collection's own public fields as JSON (keys: kty, key_ops, public JWK, exportable, release policy; certificates:
+ * cer, x5t, contentType); secrets leave it null.
  */
 export interface ObjectVersionRecord {
   vaultId: string;
@@ -202,7 +203,7 @@ export interface ObjectPage<T> {
   next: string | null;
 }
 
-/** A collection of versioned objects with soft delete: the vault's secrets, and its keys, each one such store. */
+/** A collection of versioned objects with soft delete: the vault's secrets, its keys and its certificates, each one such store. */
 export interface VersionedObjectStore {
   /** Adds a version and makes it the latest. Throws StoreError("conflict") when the name is deleted-but-recoverable. */
   putVersion(record: ObjectVersionRecord): Promise<void>;
@@ -263,6 +264,43 @@ export interface RotationPolicyStore {
   claimDue(now: number, leaseUntil: number, limit: number): Promise<RotationPolicyRecord[]>;
 }
 
+/**
+ * A small per-name document of a vault that is not a versioned object: a certificate's policy or pending operation,
+ * an issuer, the contacts. The body is opaque JSON (the domain shapes it).
+ */
+export interface VaultDocumentRecord {
+  vaultId: string;
+  /** "certificate-policy" | "certificate-operation" | "certificate-issuer" | "certificate-contacts" (a constant, never input). */
+  kind: string;
+  /** As given by the last put or insert; looked up case-insensitively (by the lower-cased name). */
+  name: string;
+  body: Record<string, unknown>;
+  /** A sealed part (issuer credentials, a pending private key), or null. */
+  sealed: Buffer | null;
+  /** Unix seconds at which a background job should look at this document (auto-renew, pending completion), or null. */
+  dueAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface VaultDocumentStore {
+  get(vaultId: string, kind: string, name: string): Promise<VaultDocumentRecord | null>;
+  /** Inserts or replaces the document of that vault, kind and lower-cased name; stores record.name as given. */
+  put(record: VaultDocumentRecord): Promise<void>;
+  /** Inserts only when absent; false (nothing written) when one of that vault, kind and name exists. */
+  insert(record: VaultDocumentRecord): Promise<boolean>;
+  /** Returns false when there was none. */
+  delete(vaultId: string, kind: string, name: string): Promise<boolean>;
+  /** Documents of one kind in one vault, ordered by lower-cased name, strictly after `after` (a name key). */
+  list(vaultId: string, kind: string, after: string | null, limit: number): Promise<ObjectPage<VaultDocumentRecord>>;
+  /**
+   * Atomically takes up to `limit` documents of `kind` with `dueAt <= now` (any vault; the earliest due are taken
+   * first), moving their dueAt to `leaseUntil` so no other node takes them meanwhile; returns those taken (with
+   * dueAt = leaseUntil, in no particular order).
+   */
+  claimDue(kind: string, now: number, leaseUntil: number, limit: number): Promise<VaultDocumentRecord[]>;
+}
+
 export interface RoleAssignmentRecord {
   /** The assignment's name: a GUID, lower-case. */
   id: string;
@@ -306,7 +344,9 @@ export interface Store {
   machines: MachineStore;
   secrets: VersionedObjectStore;
   keys: VersionedObjectStore;
+  certificates: VersionedObjectStore;
   keyRotationPolicies: RotationPolicyStore;
+  vaultDocuments: VaultDocumentStore;
   roleAssignments: RoleAssignmentStore;
   replays: ReplayStore;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type RotationPolicyRecord,
   type SecretVersionRecord,
   type Store,
+  type VaultDocumentRecord,
   type VaultRecord,
 } from "../../src/storage/types.js";
 
@@ -147,6 +148,37 @@ export function rotationPolicy(vaultId: string, name: string, overrides: Partial
       lifetimeActions: [{ trigger: { timeAfterCreate: "P30D" }, action: { type: "Rotate" } }],
       attributes: { expiryTime: "P90D", created: 1_700_000_000, updated: 1_700_000_000 },
     },
+    dueAt: 1_700_000_100,
+    createdAt: 1_700_000_000,
+    updatedAt: 1_700_000_000,
+    ...overrides,
+  };
+}
+
+/** A certificate version: the public certificate facts in meta; the sealed value is unused (the key holds the private key). */
+export function certificateVersion(vaultId: string, name: string, overrides: Partial<ObjectVersionRecord> = {}): ObjectVersionRecord {
+  return {
+    vaultId,
+    name,
+    version: hexVersion(),
+    sealedValue: Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(13)]),
+    contentType: null,
+    meta: { cer: randomBytes(48).toString("base64"), x5t: randomBytes(20).toString("base64url"), contentType: "application/x-pkcs12" },
+    tags: { purpose: "certificate-test" },
+    attributes: { enabled: true, nbf: T0 - 10, exp: T0 + 86_400 },
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function vaultDocument(vaultId: string, kind: string, name: string, overrides: Partial<VaultDocumentRecord> = {}): VaultDocumentRecord {
+  return {
+    vaultId,
+    kind,
+    name,
+    body: { issuer: { name: "Self" }, x509_props: { subject: `CN=${name}`, sans: { dns_names: ["a.example", "b.example"] } }, text: "ü \u0000" },
+    sealed: Buffer.concat([Buffer.from([0, 255, 0]), randomBytes(21)]),
     dueAt: 1_700_000_100,
     createdAt: 1_700_000_000,
     updatedAt: 1_700_000_000,

@@ -15,8 +15,9 @@ import { isUnavailable, translate } from "../../src/storage/postgres/db.js";
 import { MIGRATIONS } from "../../src/storage/postgres/migrations.js";
 import { openPostgresStore } from "../../src/storage/postgres/open.js";
 import { StoreError, type Store } from "../../src/storage/types.js";
-import { rejectsWith, rotationPolicy, secret } from "./fixtures.js";
+import { rejectsWith, rotationPolicy, secret, vaultDocument } from "./fixtures.js";
 import { drainConcurrently } from "./rotation-policies-contract.js";
+import { drainDocumentsConcurrently } from "./vault-documents-contract.js";
 import { runStoreContract } from "./store-contract.js";
 
 const setting = process.env.KLUIS_TEST_POSTGRES;
@@ -163,6 +164,50 @@ describe("postgres", { timeout: 300_000, skip: skip ? "KLUIS_TEST_POSTGRES=skip"
       }
     });
 
+    it("migration 6 keeps the data of a schema at version 5, and adds certificates and vault documents", async () => {
+      const schema = freshSchema();
+      const client = await adminClient();
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path = "${schema}"`);
+      try {
+        await client.query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+        for (const [i, sql] of MIGRATIONS.slice(0, 5).entries()) {
+          await client.query(sql);
+          await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [i + 1]);
+        }
+        for (const [objects, versions, value] of [["secrets", "secret_versions", "secret"], ["keys", "key_versions", "key"]] as const) {
+          const { rows } = await client.query<{ seq: string }>(
+            `INSERT INTO ${versions} (vault_id, name_key, version, name, value, meta, enabled, created_at, updated_at)
+             VALUES ('v1', 'app', $1, 'App', $2, '{"kty":"EC"}', true, 1, 1) RETURNING seq`,
+            ["d".repeat(32), Buffer.from(value)],
+          );
+          await client.query(`INSERT INTO ${objects} (vault_id, name_key, latest_seq, latest_version) VALUES ('v1', 'app', $1, $2)`, [rows[0]!.seq, "d".repeat(32)]);
+        }
+        await client.query(
+          `INSERT INTO key_rotation_policies (vault_id, name_key, name, policy, due_at, created_at, updated_at) VALUES ('v1', 'app', 'App', '{"a":1}', 5, 1, 1)`,
+        );
+      } finally {
+        await client.query("RESET search_path");
+      }
+      const store = await openPostgresStore(URL_, { schema });
+      try {
+        assert.equal((await store.secrets.getLatest("v1", "app"))?.sealedValue.toString(), "secret");
+        const key = await store.keys.getVersion("v1", "APP", "d".repeat(32));
+        assert.equal(key?.sealedValue.toString(), "key");
+        assert.deepEqual(key?.meta, { kty: "EC" });
+        assert.deepEqual((await store.keyRotationPolicies.get("v1", "app"))?.policy, { a: 1 });
+        assert.equal(await store.certificates.getLatest("v1", "app"), null);
+        const document = vaultDocument("v1", "certificate-policy", "App");
+        assert.equal(await store.vaultDocuments.insert(document), true);
+        assert.deepEqual(await store.vaultDocuments.get("v1", "certificate-policy", "app"), document);
+        const { rows } = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+        assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((_, i) => i + 1));
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
     it("rejects schema names that would need quoting", async () => {
       await assert.rejects(openPostgresStore(URL_, { schema: 'bad"name' }), /invalid schema name/);
       await assert.rejects(openPostgresStore(URL_, { schema: "Upper" }), /invalid schema name/);
@@ -185,6 +230,32 @@ describe("postgres", { timeout: 300_000, skip: skip ? "KLUIS_TEST_POSTGRES=skip"
         assert.deepEqual(new Set(taken.map((p) => `${p.vaultId}/${p.name}`)), new Set(due.map((p) => `${p.vaultId}/${p.name}`)));
         for (const p of taken) assert.equal(p.dueAt, now + 600);
         for (const p of later) assert.deepEqual(await second.keyRotationPolicies.get(p.vaultId, p.name), p);
+      } finally {
+        await second.close();
+        await cleanup();
+      }
+    });
+  });
+
+  describe("postgres: vault document claims across nodes", () => {
+    it("two nodes claiming at once take each due document exactly once; other kinds and not-due ones untouched", async () => {
+      const { store: first, schema, cleanup } = await openFresh();
+      const second = await openPostgresStore(URL_, { schema });
+      try {
+        const now = 1_800_000_000;
+        const kind = "certificate-operation";
+        const due = Array.from({ length: 120 }, (_, i) => vaultDocument(`vault-${i % 3}`, kind, `due-${i}`, { dueAt: now - i }));
+        const later = Array.from({ length: 10 }, (_, i) => vaultDocument("vault-0", kind, `later-${i}`, { dueAt: now + 1 + i }));
+        const otherKind = Array.from({ length: 10 }, (_, i) => vaultDocument("vault-0", "certificate-policy", `due-${i}`, { dueAt: now - i }));
+        await Promise.all([...due, ...later, ...otherKind].map((d) => first.vaultDocuments.put(d)));
+        // Several claimers per node, each on its own pooled connection: real concurrency between transactions.
+        const claimers = [first, second, first, second, first, second].map((s) => s.vaultDocuments);
+        const taken = await drainDocumentsConcurrently(claimers, kind, now, now + 600, 5);
+        const keyOf = (d: { vaultId: string; name: string }) => `${d.vaultId}/${d.name}`;
+        assert.equal(taken.length, due.length, "no document taken twice");
+        assert.deepEqual(new Set(taken.map(keyOf)), new Set(due.map(keyOf)));
+        for (const d of taken) assert.equal(d.dueAt, now + 600);
+        for (const d of [...later, ...otherKind]) assert.deepEqual(await second.vaultDocuments.get(d.vaultId, d.kind, d.name), d);
       } finally {
         await second.close();
         await cleanup();

@@ -9,6 +9,7 @@ import type { Store } from "../../src/storage/types.js";
 import { registerDeletedVaultContract } from "./deleted-vaults-contract.js";
 import { registerVersionedObjectContract } from "./versioned-objects-contract.js";
 import { registerRotationPolicyContract } from "./rotation-policies-contract.js";
+import { registerVaultDocumentContract } from "./vault-documents-contract.js";
 import { registerReplayContract } from "./replays-contract.js";
 import { registerRoleAssignmentContract } from "./role-assignments-contract.js";
 import { group, machine, principal, rejectsWith, T0, vault, type ContractIt } from "./fixtures.js";
@@ -251,7 +252,9 @@ export function runStoreContract(name: string, open: OpenStore, options: Contrac
 
     registerVersionedObjectContract(test, "secrets");
     registerVersionedObjectContract(test, "keys");
+    registerVersionedObjectContract(test, "certificates");
     registerRotationPolicyContract(test);
+    registerVaultDocumentContract(test);
     registerRoleAssignmentContract(test);
     registerReplayContract(test);
     registerDeletedVaultContract(test);

@@ -1,13 +1,15 @@
 /**
  * The VersionedObjectStore part of the storage contract suite (see store-contract.ts), run once per collection:
- * store.secrets and store.keys must behave alike, each on its own tables.
+ * store.secrets, store.keys and store.certificates must behave alike, each on its own tables.
  */
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import type { ObjectPage, ObjectVersionRecord, Store, VersionedObjectStore } from "../../src/storage/types.js";
-import { hexVersion, keyVersion, rejectsWith, secret as secretVersion, T0, type ContractIt } from "./fixtures.js";
+import { certificateVersion, hexVersion, keyVersion, rejectsWith, secret as secretVersion, T0, type ContractIt } from "./fixtures.js";
 
-export type Collection = "secrets" | "keys";
+export type Collection = "secrets" | "keys" | "certificates";
+
+const BUILDERS = { secrets: secretVersion, keys: keyVersion, certificates: certificateVersion } as const;
 
 const VAULT = "vault-1";
 
@@ -26,9 +28,8 @@ async function collect<T>(fetch: (after: string | null) => Promise<ObjectPage<T>
 }
 
 export function registerVersionedObjectContract(test: ContractIt, collection: Collection): void {
-  /** A fresh, valid version for this collection (keys carry meta, secrets don't). */
-  const secret = (vaultId: string, name: string, overrides: Partial<ObjectVersionRecord> = {}) =>
-    collection === "keys" ? keyVersion(vaultId, name, overrides) : secretVersion(vaultId, name, overrides);
+  /** A fresh, valid version for this collection (keys and certificates carry meta, secrets don't). */
+  const secret = (vaultId: string, name: string, overrides: Partial<ObjectVersionRecord> = {}) => BUILDERS[collection](vaultId, name, overrides);
   const of = (store: Store): VersionedObjectStore => store[collection];
   async function putNames(store: Store, names: string[], vaultId = VAULT): Promise<ObjectVersionRecord[]> {
     const records: ObjectVersionRecord[] = [];
@@ -377,20 +378,26 @@ export function registerVersionedObjectContract(test: ContractIt, collection: Co
       assert.deepEqual(await of(store).getLatest(VAULT, "no-meta"), { ...bare, meta: null });
     });
 
-    test("the collection is separate from the other one: same names, own versions, own deletes", async (store) => {
-      const other = collection === "keys" ? store.secrets : store.keys;
+    test("the collection is separate from the others: same names and version ids, own versions, own deletes", async (store) => {
+      // A certificate's version id is also its key's and its secret's: the collections must not clash on it.
       const mine = secret(VAULT, "shared-name");
-      const theirs = (collection === "keys" ? secretVersion : keyVersion)(VAULT, "shared-name");
+      const others = (Object.keys(BUILDERS) as Collection[]).filter((c) => c !== collection);
+      const theirs = others.map((c) => ({ store: store[c], record: BUILDERS[c](VAULT, "shared-name", { version: mine.version }) }));
       await of(store).putVersion(mine);
-      await other.putVersion(theirs);
+      for (const other of theirs) await other.store.putVersion(other.record);
       assert.deepEqual(await of(store).getLatest(VAULT, "shared-name"), mine);
-      assert.deepEqual(await other.getLatest(VAULT, "shared-name"), theirs);
-      assert.equal(await of(store).getVersion(VAULT, "shared-name", theirs.version), null);
+      assert.deepEqual(await of(store).getVersion(VAULT, "shared-name", mine.version), mine);
+      for (const other of theirs) {
+        assert.deepEqual(await other.store.getLatest(VAULT, "shared-name"), other.record);
+        assert.deepEqual(await other.store.getVersion(VAULT, "shared-name", mine.version), other.record);
+      }
       await of(store).markDeleted(VAULT, "shared-name", T0, T0);
-      assert.deepEqual(await other.getLatest(VAULT, "shared-name"), theirs);
+      for (const other of theirs) assert.deepEqual(await other.store.getLatest(VAULT, "shared-name"), other.record);
       assert.equal(await of(store).purgeExpired(T0 + 1), 1);
-      assert.deepEqual((await other.listLatest(VAULT, null, 10)).items, [theirs]);
-      assert.deepEqual(await other.listDeleted(VAULT, null, 10), { items: [], next: null });
+      for (const other of theirs) {
+        assert.deepEqual((await other.store.listLatest(VAULT, null, 10)).items, [other.record]);
+        assert.deepEqual(await other.store.listDeleted(VAULT, null, 10), { items: [], next: null });
+      }
     });
 
     test("concurrent restores of one name: exactly one lands", async (store) => {

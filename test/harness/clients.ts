@@ -41,11 +41,11 @@ export async function createVault(server: KluisServer, bearer: string, group: st
   await putVault(server, bearer, group, vault, { accessPolicies: objectIds.map((objectId) => ({ tenantId: server.tenantId, objectId, permissions: { secrets: ["all"] } })) });
 }
 
-/** Creates a resource group and a vault (7-day retention) through ARM, granting `objectId` every key and secret permission. */
+/** Creates a resource group and a vault (7-day retention) through ARM, granting `objectId` every key, secret and certificate permission. */
 export async function createKeyVault(server: KluisServer, bearer: string, group: string, vault: string, objectId: string): Promise<void> {
   await putVault(server, bearer, group, vault, {
     softDeleteRetentionInDays: 7,
-    accessPolicies: [{ tenantId: server.tenantId, objectId, permissions: { keys: ["all"], secrets: ["all"] } }],
+    accessPolicies: [{ tenantId: server.tenantId, objectId, permissions: { keys: ["all"], secrets: ["all"], certificates: ["all"] } }],
   });
 }
 

@@ -29,6 +29,7 @@ export const KEY_BACKUP: BackupCollection = {
     (meta.kty === "RSA" || meta.kty === "EC") &&
     meta.kty === (JSON.parse(value) as { kty: unknown }).kty &&
     Array.isArray(meta.key_ops) &&
+    (meta.managed === undefined || meta.managed === true) &&
     meta.key_ops.every((op) => typeof op === "string"),
 };
 

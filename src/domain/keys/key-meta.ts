@@ -23,6 +23,8 @@ export interface KeyMeta {
   y?: string;
   exportable?: boolean;
   release_policy?: ReleasePolicy;
+  /** Set on the key of a certificate: its lifetime follows the certificate's (domain/certificates). */
+  managed?: true;
 }
 
 /** The stored public fields of a key version. A record without them is not a key: storage was written wrongly. */

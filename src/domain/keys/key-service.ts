@@ -4,7 +4,7 @@
  * vault, name and version under a context distinct from secrets', and opened only for an operation that needs it
  * (cryptography, backup); the public fields live in the record's `meta` (key-meta.ts).
  */
-import { generateKeyAsync, importPrivateJwk, keySize, RSA_KEY_SIZES, type KeyJwk, type KeyPairJwk } from "../../crypto/key-material.js";
+import { generateKeyAsync, importPrivateJwk, keySize, publicJwkOf, RSA_KEY_SIZES, type KeyJwk, type KeyPairJwk } from "../../crypto/key-material.js";
 import { newVersion } from "../../crypto/secrets.js";
 import type { DeletedObjectRecord, ObjectAttributesRecord, ObjectVersionRecord, VaultRecord, VersionedObjectStore } from "../../storage/types.js";
 import { DomainError } from "../errors.js";
@@ -80,6 +80,7 @@ export class KeyService {
 
   async create(vault: VaultRecord, name: string, input: KeyCreateInput): Promise<ObjectVersionRecord> {
     assertObjectName(name);
+    await this.refuseManaged(vault, name, "create");
     const kty = parseKeyType(input.kty);
     const size = kty === "RSA" ? parseKeySize(input.key_size) : undefined;
     const publicExponent = kty === "RSA" ? parsePublicExponent(input.public_exponent) : undefined;
@@ -102,6 +103,7 @@ export class KeyService {
     assertObjectName(name);
     if (input.Hsm !== undefined && input.Hsm !== null && typeof input.Hsm !== "boolean") throw new DomainError("BadParameter", "The property 'Hsm' must be a boolean.");
     if (input.key === undefined || input.key === null) throw new DomainError("BadParameter", "The JSON Web Key (key) is required.");
+    await this.refuseManaged(vault, name, "import");
     const kty = (input.key as { kty?: unknown }).kty;
     if (input.Hsm === true || kty === "RSA-HSM" || kty === "EC-HSM") throw hardwareNotAllowed();
     if (typeof input.key === "object" && !Array.isArray(input.key) && kty !== "RSA" && kty !== "EC") parseKeyType(kty);
@@ -134,6 +136,7 @@ export class KeyService {
   async rotate(vault: VaultRecord, name: string, expiresAt?: number | null): Promise<ObjectVersionRecord> {
     const latest = await this.find(vault, name);
     const meta = keyMetaOf(latest);
+    if (meta.managed) throw managedByKeyVault("rotate");
     let pair: KeyPairJwk;
     if (meta.kty === "RSA") {
       // An imported key may have a size Key Vault does not generate; the new version takes the next one it does.
@@ -183,6 +186,12 @@ export class KeyService {
   }
 
   async delete(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
+    await this.refuseManaged(vault, name, "delete");
+    return this.deleteManaged(vault, name);
+  }
+
+  /** Deletes whatever key of that name, managed or not: for the certificate that owns it. */
+  async deleteManaged(vault: VaultRecord, name: string): Promise<DeletedObjectRecord> {
     const deleted = await this.objects.delete(vault, name);
     await this.changed("deleted", vault, deleted.latest.name);
     return deleted;
@@ -192,17 +201,57 @@ export class KeyService {
     return this.objects.getDeleted(vault, name);
   }
 
-  listDeleted(vault: VaultRecord, after: string | null, limit: number) {
-    return this.objects.listDeleted(vault, after, limit);
+  /** Deleted keys, without those of certificates (Azure lists those only as deleted certificates). */
+  async listDeleted(vault: VaultRecord, after: string | null, limit: number) {
+    const page = await this.objects.listDeleted(vault, after, limit);
+    return { ...page, items: page.items.filter((d) => !keyMetaOf(d.latest).managed) };
   }
 
-  recover(vault: VaultRecord, name: string): Promise<ObjectVersionRecord> {
+  async recover(vault: VaultRecord, name: string): Promise<ObjectVersionRecord> {
+    if (keyMetaOf((await this.objects.getDeleted(vault, name)).latest).managed) throw managedByKeyVault("recover");
+    return this.objects.recover(vault, name);
+  }
+
+  /** Recovers whatever deleted key of that name: for the certificate that owns it. */
+  recoverManaged(vault: VaultRecord, name: string): Promise<ObjectVersionRecord> {
     return this.objects.recover(vault, name);
   }
 
   async purge(vault: VaultRecord, name: string): Promise<void> {
+    if (keyMetaOf((await this.objects.getDeleted(vault, name)).latest).managed) throw managedByKeyVault("purge");
+    await this.purgeManaged(vault, name);
+  }
+
+  /** Purges whatever deleted key of that name: for the certificate that owns it. */
+  async purgeManaged(vault: VaultRecord, name: string): Promise<void> {
     await this.objects.purge(vault, name);
     await this.changed("purged", vault, name);
+  }
+
+  /**
+   * A certificate's key version: the certificate's version id, its key pair, operations from its key usages, and
+   * `managed` set so that the key's own create, import, rotate and delete refuse it (Azure's 403).
+   */
+  async putManaged(vault: VaultRecord, name: string, version: string, privateJwk: KeyJwk, keyOps: string[], exportable: boolean, attributes: ObjectAttributesRecord, tags: Record<string, string> | null): Promise<ObjectVersionRecord> {
+    await this.forgetLeftovers(vault, name);
+    const pair = { privateJwk, publicJwk: publicJwkOf(privateJwk) };
+    const meta: KeyMeta = { ...metaFor(pair.publicJwk, keyOps, exportable, undefined), managed: true };
+    const record = await this.store(vault, name, pair, meta, attributes, tags, version);
+    await this.changed("updated", vault, name);
+    return record;
+  }
+
+  /** Sets `enabled` on one version whatever owns it (a certificate's update reaches its key this way). */
+  async setEnabled(vault: VaultRecord, name: string, version: string, enabled: boolean): Promise<void> {
+    const record = await this.objects.store.getVersion(vault.id, name, version);
+    if (!record || record.attributes.enabled === enabled) return;
+    await this.objects.store.updateVersion({ ...record, attributes: { ...record.attributes, enabled }, updatedAt: nowSeconds() });
+    await this.changed("updated", vault, name);
+  }
+
+  private async refuseManaged(vault: VaultRecord, name: string, operation: string): Promise<void> {
+    const latest = await this.objects.store.getLatest(vault.id, name);
+    if (latest && keyMetaOf(latest).managed) throw managedByKeyVault(operation);
   }
 
   /**
@@ -223,9 +272,9 @@ export class KeyService {
     meta: KeyMeta,
     attributes: ObjectAttributesRecord,
     tags: Record<string, string> | null,
+    version = newVersion(),
   ): Promise<ObjectVersionRecord> {
     const now = nowSeconds();
-    const version = newVersion();
     const record: ObjectVersionRecord = {
       vaultId: vault.id,
       name,
@@ -248,6 +297,11 @@ function parseRelease(attributes: unknown, rawPolicy: unknown): { exportable: bo
   const releasePolicy = parseReleasePolicy(rawPolicy);
   if (exportable === true && releasePolicy === undefined) throw releasePolicyRequired();
   return { exportable, releasePolicy };
+}
+
+/** Azure's answer to changing a certificate's key through the keys API. */
+export function managedByKeyVault(operation: string): DomainError {
+  return new DomainError("Forbidden", `Operation "${operation}" is not allowed as this object's lifetime is managed by Key Vault.`, "KeyManagedByKeyVault");
 }
 
 function releasePolicyRequired(): DomainError {

@@ -1,5 +1,7 @@
 /** Entra-compatible discovery and token routes of the identity authority. */
 import type { Route } from "../../http/types.js";
+import { certificatePem } from "../../domain/certificates/issuing-ca.js";
+import { DomainError } from "../../domain/errors.js";
 import type { AppServices } from "../app-services.js";
 import { instanceDiscovery } from "./instance-discovery.js";
 import { issueToken } from "./token-endpoint.js";
@@ -47,4 +49,17 @@ export const identityRoutes: Route<AppServices>[] = [
   { method: "GET", path: "/{tenant}/discovery/instance", operation: "InstanceDiscovery", permission: PUBLIC, handler: instanceDiscovery },
   { method: "POST", path: "/{tenant}/oauth2/v2.0/token", operation: "Token", permission: PUBLIC, handler: (ctx, app) => issueToken(ctx, app, 2) },
   { method: "POST", path: "/{tenant}/oauth2/token", operation: "TokenV1", permission: PUBLIC, handler: (ctx, app) => issueToken(ctx, app, 1) },
+  {
+    // Kluis's own: the certificate of the tenant's issuing CA (the built-in `Kluis` certificate issuer), public
+    // like a CA certificate is, for clients to trust the certificates the tenant's vaults issue.
+    method: "GET",
+    path: "/{tenant}/kluis/issuing-ca.pem",
+    operation: "IssuingCaCertificate",
+    permission: PUBLIC,
+    handler: async (ctx, app) => {
+      if (ctx.params.tenant!.toLowerCase() !== app.authority.tenantId.toLowerCase()) throw new DomainError("NotFound", "No such tenant.");
+      const pem = certificatePem(await app.issuingCas.certificate(app.authority.tenantId));
+      return { status: 200, text: pem, headers: { "content-type": "application/x-pem-file" } };
+    },
+  },
 ];

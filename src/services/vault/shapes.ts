@@ -7,7 +7,7 @@
  */
 import { apiVersionAtLeast } from "./api-version.js";
 
-export type VaultCollection = "secrets" | "keys";
+export type VaultCollection = "secrets" | "keys" | "certificates";
 
 export const SHAPES: Readonly<Record<VaultCollection, Readonly<Record<string, string>>>> = {
   secrets: {
@@ -29,6 +29,16 @@ export const SHAPES: Readonly<Record<VaultCollection, Readonly<Record<string, st
     "attributes.exportable": "7.3",
     release_policy: "7.3",
     // hsmPlatform (7.5) is only reported for HSM-protected keys, which a standard vault does not have.
+  },
+  certificates: {
+    "attributes.recoveryLevel": "2016-10-01",
+    recoveryId: "2016-10-01",
+    deletedDate: "2016-10-01",
+    scheduledPurgeDate: "2016-10-01",
+    "attributes.recoverableDays": "7.1",
+    "policy.attributes.recoveryLevel": "2016-10-01",
+    // The chain-order flag arrived with 7.6.
+    preserveCertOrder: "7.6",
   },
 };
 

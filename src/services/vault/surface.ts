@@ -1,6 +1,6 @@
 /**
- * The vault data plane: `https://<vault>.<suffix>`, one surface for its collections (secrets; keys and
- * certificates join as sibling route tables). Resolves the vault from the host, answers the bearer challenge
+ * The vault data plane: `https://<vault>.<suffix>`, one surface for its collections: secrets, keys and
+ * certificates, sibling route tables. Resolves the vault from the host, answers the bearer challenge
  * before anything else (clients send their first request without a token), verifies the token for the vault
  * audiences and checks the api-version.
  */
@@ -15,6 +15,9 @@ import type { RequestContext } from "../../http/types.js";
 import type { VaultRecord } from "../../storage/types.js";
 import type { AppServices } from "../app-services.js";
 import { checkVaultApiVersion } from "./api-version.js";
+import { certificateIssuerRoutes } from "./certificates/issuer-routes.js";
+import { certificateLifecycleRoutes } from "./certificates/lifecycle-routes.js";
+import { certificateOperationRoutes } from "./certificates/operation-routes.js";
 import { keyBackupRoutes } from "./keys/backup-routes.js";
 import { keyLifecycleRoutes } from "./keys/lifecycle-routes.js";
 import { keyOperationRoutes } from "./keys/operation-routes.js";
@@ -26,8 +29,19 @@ export function vaultSurface(app: AppServices): Surface<AppServices> {
   const suffix = `.${app.endpoints.vaultSuffix}`;
   return {
     name: "vault",
-    // The router takes the first match: literal routes (…/rotationpolicy) come before the lifecycle's {version} ones.
-    router: new Router([...secretRoutes, ...secretBackupRoutes, ...keyOperationRoutes, ...keyRotationRoutes, ...keyBackupRoutes, ...keyLifecycleRoutes]),
+    // The router takes the first match: literal routes (…/rotationpolicy, /certificates/issuers) come before the
+    // lifecycle's {name} and {version} ones.
+    router: new Router([
+      ...secretRoutes,
+      ...secretBackupRoutes,
+      ...keyOperationRoutes,
+      ...keyRotationRoutes,
+      ...keyBackupRoutes,
+      ...keyLifecycleRoutes,
+      ...certificateIssuerRoutes,
+      ...certificateOperationRoutes,
+      ...certificateLifecycleRoutes,
+    ]),
     services: app,
     authorizer: app.authorizer,
     async prepare(ctx) {

@@ -147,6 +147,51 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL);
   INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
   `,
+  // 6: certificates, a third collection of versioned objects in the keys' layout, and the vault documents (a
+  // certificate's policy and pending operation, issuers, contacts), with an index for the due-document claim.
+  `
+  CREATE TABLE certificates (
+    vault_id TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    latest_seq BIGINT NOT NULL,
+    latest_version TEXT NOT NULL,
+    deleted_at BIGINT,
+    purge_at BIGINT,
+    PRIMARY KEY (vault_id, name_key)
+  );
+  CREATE INDEX certificates_purge ON certificates (purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TABLE certificate_versions (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    vault_id TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BYTEA NOT NULL,
+    content_type TEXT,
+    meta TEXT,
+    tags TEXT,
+    enabled BOOLEAN NOT NULL,
+    nbf BIGINT,
+    exp BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (vault_id, name_key, version)
+  );
+  CREATE INDEX certificate_versions_by_name ON certificate_versions (vault_id, name_key, seq);
+  CREATE TABLE vault_documents (
+    vault_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name_key TEXT COLLATE "C" NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sealed BYTEA,
+    due_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (vault_id, kind, name_key)
+  );
+  CREATE INDEX vault_documents_due ON vault_documents (kind, due_at) WHERE due_at IS NOT NULL;
+  `,
 ];
 
 /** Arbitrary constant namespacing our advisory locks (first key of the two-int form); the second is per schema. */

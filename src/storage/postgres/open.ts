@@ -7,9 +7,10 @@ import type { Store } from "../types.js";
 import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { PgDataKeys, PgGroups, PgMachines, PgPrincipals, PgSettings, PgVaults } from "./records.js";
-import { KEY_TABLES, SECRET_TABLES } from "../collections.js";
+import { CERT_TABLES, KEY_TABLES, SECRET_TABLES } from "../collections.js";
 import { PgVersionedObjects } from "./versioned-objects.js";
 import { PgRotationPolicies } from "./rotation-policies.js";
+import { PgVaultDocuments } from "./vault-documents.js";
 import { PgReplays } from "./replays.js";
 import { PgRoleAssignments } from "./role-assignments.js";
 
@@ -64,7 +65,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     machines: new PgMachines(db),
     secrets: new PgVersionedObjects(db, SECRET_TABLES),
     keys: new PgVersionedObjects(db, KEY_TABLES),
+    certificates: new PgVersionedObjects(db, CERT_TABLES),
     keyRotationPolicies: new PgRotationPolicies(db),
+    vaultDocuments: new PgVaultDocuments(db),
     roleAssignments: new PgRoleAssignments(db),
     replays: new PgReplays(db),
     close: () => (closed ??= pool.end()),

@@ -18,10 +18,7 @@ import {
   type VaultStore,
 } from "../types.js";
 import { num, type Db } from "./db.js";
-import { ROTATION_POLICY_TABLE, VERSIONED_COLLECTIONS } from "../collections.js";
-
-/** Every table holding a vault's contents, keyed by vault_id: versions before their objects. */
-const VAULT_CONTENTS = [...VERSIONED_COLLECTIONS.flatMap(({ objects, versions }) => [versions, objects]), ROTATION_POLICY_TABLE];
+import { VAULT_CONTENT_TABLES } from "../collections.js";
 
 interface DocRow {
   doc: string;
@@ -180,7 +177,7 @@ export class PgVaults implements VaultStore {
     return this.db.tx(async (client) => {
       const removed = await client.query("DELETE FROM vaults WHERE id = $1 AND deleted_at IS NOT NULL", [id]);
       if ((removed.rowCount ?? 0) === 0) return false;
-      for (const table of VAULT_CONTENTS) await client.query(`DELETE FROM ${table} WHERE vault_id = $1`, [id]);
+      for (const table of VAULT_CONTENT_TABLES) await client.query(`DELETE FROM ${table} WHERE vault_id = $1`, [id]);
       return true;
     });
   }

@@ -131,6 +131,51 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE write_counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL) STRICT;
   INSERT INTO write_counter (id, n) VALUES (1, 0);
   `,
+  // 7: certificates, a third collection of versioned objects in the keys' layout, and the vault documents (a
+  // certificate's policy and pending operation, issuers, contacts), with an index for the due-document claim.
+  `
+  CREATE TABLE certificates (
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    latest_version TEXT NOT NULL,
+    latest_seq INTEGER NOT NULL,
+    deleted_at INTEGER,
+    purge_at INTEGER,
+    PRIMARY KEY (vault_id, name_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX certificates_purge ON certificates (purge_at) WHERE purge_at IS NOT NULL;
+  CREATE TABLE certificate_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    vault_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    content_type TEXT,
+    meta TEXT,
+    tags TEXT,
+    enabled INTEGER NOT NULL,
+    nbf INTEGER,
+    exp INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (vault_id, name_key, version)
+  ) STRICT;
+  CREATE INDEX certificate_versions_by_name ON certificate_versions (vault_id, name_key, seq);
+  CREATE TABLE vault_documents (
+    vault_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sealed BLOB,
+    due_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (vault_id, kind, name_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX vault_documents_due ON vault_documents (kind, due_at) WHERE due_at IS NOT NULL;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -9,9 +9,10 @@ import type { Store } from "../types.js";
 import { checkCommits, damaged, isDamageError, quickCheck, trackCommits } from "./integrity.js";
 import { migrate } from "./migrations.js";
 import { SqliteDataKeys, SqliteGroups, SqliteMachines, SqlitePrincipals, SqliteSettings, SqliteVaults } from "./records.js";
-import { KEY_TABLES, SECRET_TABLES } from "../collections.js";
+import { CERT_TABLES, KEY_TABLES, SECRET_TABLES } from "../collections.js";
 import { SqliteVersionedObjects } from "./versioned-objects.js";
 import { SqliteRotationPolicies } from "./rotation-policies.js";
+import { SqliteVaultDocuments } from "./vault-documents.js";
 import { SqliteReplays } from "./replays.js";
 import { SqliteRoleAssignments } from "./role-assignments.js";
 
@@ -39,20 +40,22 @@ export function openSqliteStore(file: string): Store {
   db.pragma("cache_size = -16384");
   const secrets = new SqliteVersionedObjects(db, SECRET_TABLES);
   const keys = new SqliteVersionedObjects(db, KEY_TABLES);
+  const certificates = new SqliteVersionedObjects(db, CERT_TABLES);
   return {
     settings: new SqliteSettings(db),
     dataKeys: new SqliteDataKeys(db),
     principals: new SqlitePrincipals(db),
     groups: new SqliteGroups(db),
-    // Purging a vault removes its secrets and keys; the read caches of both stores must forget them too.
+    // Purging a vault removes its secrets, keys and certificates; the read caches of those stores must forget them too.
     vaults: new SqliteVaults(db, () => {
-      secrets.forgetCached();
-      keys.forgetCached();
+      for (const collection of [secrets, keys, certificates]) collection.forgetCached();
     }),
     machines: new SqliteMachines(db),
     secrets,
     keys,
+    certificates,
     keyRotationPolicies: new SqliteRotationPolicies(db),
+    vaultDocuments: new SqliteVaultDocuments(db),
     roleAssignments: new SqliteRoleAssignments(db),
     replays: new SqliteReplays(db),
     close: async () => {

@@ -1,6 +1,6 @@
 /** SQLite stores for the small aggregates: each row keeps its lookup keys as columns and the rest as a JSON doc. */
 import type Database from "better-sqlite3";
-import { ROTATION_POLICY_TABLE, VERSIONED_COLLECTIONS } from "../collections.js";
+import { VAULT_CONTENT_TABLES } from "../collections.js";
 import {
   StoreError,
   type DataKeyRecord,
@@ -161,10 +161,7 @@ export class SqliteVaults implements VaultStore {
     );
     this.deletedByName = db.prepare<[string], { doc: string }>("SELECT doc FROM vaults WHERE name_key = ? AND deleted_at IS NOT NULL");
     const dropVault = db.prepare("DELETE FROM vaults WHERE id = ? AND deleted_at IS NOT NULL");
-    const dropContents = [
-      ...VERSIONED_COLLECTIONS.flatMap(({ objects, versions }) => [versions, objects]),
-      ROTATION_POLICY_TABLE,
-    ].map((table) => db.prepare(`DELETE FROM ${table} WHERE vault_id = ?`));
+    const dropContents = VAULT_CONTENT_TABLES.map((table) => db.prepare(`DELETE FROM ${table} WHERE vault_id = ?`));
     this.purgeTx = db.transaction((id: string): boolean => {
       if (dropVault.run(id).changes === 0) return false;
       for (const drop of dropContents) drop.run(id);

@@ -31,8 +31,9 @@ export function keyBundle(vaultUri: string, vault: VaultRecord, record: ObjectVe
     attributes: keyAttributes(vault, record),
   };
   if (record.tags !== null) bundle.tags = record.tags;
-  const policy = keyMetaOf(record).release_policy;
-  if (policy) bundle.release_policy = { ...policy };
+  const meta = keyMetaOf(record);
+  if (meta.release_policy) bundle.release_policy = { ...meta.release_policy };
+  if (meta.managed) bundle.managed = true;
   return bundle;
 }
 
@@ -42,6 +43,7 @@ export function keyItem(vaultUri: string, vault: VaultRecord, record: ObjectVers
     attributes: keyAttributes(vault, record),
   };
   if (record.tags !== null) item.tags = record.tags;
+  if (keyMetaOf(record).managed) item.managed = true;
   return item;
 }
 

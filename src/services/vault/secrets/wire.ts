@@ -1,4 +1,5 @@
 /** Key Vault's JSON shapes for secrets: bundles, list items and deleted bundles. */
+import { isManaged } from "../../../domain/secrets.js";
 import { objectAttributes } from "../collection-wire.js";
 import type { DeletedSecretRecord, SecretVersionRecord, VaultRecord } from "../../../storage/types.js";
 
@@ -12,6 +13,11 @@ export function secretBundle(vaultUri: string, vault: VaultRecord, record: Secre
   if (record.contentType !== null) bundle.contentType = record.contentType;
   bundle.attributes = secretAttributes(vault, record);
   if (record.tags !== null) bundle.tags = record.tags;
+  if (isManaged(record)) {
+    // A certificate's secret names the certificate's key, of the same name and version.
+    bundle.kid = `${vaultUri}keys/${record.name}/${record.version}`;
+    bundle.managed = true;
+  }
   return bundle;
 }
 
@@ -22,6 +28,7 @@ export function secretItem(vaultUri: string, vault: VaultRecord, record: SecretV
   };
   if (record.contentType !== null) item.contentType = record.contentType;
   if (record.tags !== null) item.tags = record.tags;
+  if (isManaged(record)) item.managed = true;
   return item;
 }
 
