@@ -10,7 +10,8 @@ import { CertificateService } from "../domain/certificates/certificate-service.j
 import { CertificateVersions } from "../domain/certificates/certificate-versions.js";
 import { CertificateIssuers } from "../domain/certificates/issuers-and-contacts.js";
 import { IssuingCas } from "../domain/certificates/issuing-ca.js";
-import { PendingOperations } from "../domain/certificates/pending-operations.js";
+import { PendingOperations, POLICY_DOC } from "../domain/certificates/pending-operations.js";
+import type { CertificatePolicy } from "../domain/certificates/certificate-policy.js";
 import type { Keyring } from "../domain/keyring.js";
 import type { KeyService } from "../domain/keys/key-service.js";
 import type { SecretService } from "../domain/secrets.js";
@@ -37,9 +38,9 @@ export function certificateServices(config: ServerConfig, store: Store, keyring:
   const vaultById = async (id: string): Promise<VaultRecord | null> => (await store.vaults.listBySubscription(subscriptionId)).find((v) => v.id === id && v.deletedAt === null) ?? null;
   const issuingCas = new IssuingCas(store.settings, keyring);
   const versions = new CertificateVersions(store.certificates, keyring, keys, secrets);
-  let certificates: CertificateService | undefined;
-  const operations = new PendingOperations(store.vaultDocuments, keyring, versions, issuingCas, (vault, name) => certificates!.policy(vault, name), vaultById, now);
-  certificates = new CertificateService(versions, operations, store.vaultDocuments, keys, secrets, now);
+  const policyOf = async (vault: VaultRecord, name: string) => ((await store.vaultDocuments.get(vault.id, POLICY_DOC, name))?.body as CertificatePolicy | undefined) ?? null;
+  const operations = new PendingOperations(store.vaultDocuments, keyring, versions, issuingCas, policyOf, vaultById, now);
+  const certificates = new CertificateService(versions, operations, store.vaultDocuments, keys, secrets, now);
   const services: CertificateServices = {
     certificates,
     certificateOperations: operations,

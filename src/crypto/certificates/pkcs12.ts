@@ -236,9 +236,9 @@ function shroudKey(privateKey: KeyObject, password: string): ArrayBuffer {
  * A PFX of `privateKey` and `chain` (leaf first; the leaf and key share a localKeyId). Without `password` (or with
  * "") the PFX is protected with the empty password, as `openssl pkcs12 -export -passout pass:` writes it: OpenSSL
  * opens it with `-passin pass:` and .NET with no password. Key Vault's secret value for application/x-pkcs12 is
- * such a password-less PFX.
+ * such a password-less PFX. Without `privateKey` the PFX holds the certificates only (a non-exportable key's secret).
  */
-export function buildPfx(privateKey: KeyObject, chain: Buffer[], password?: string): Buffer {
+export function buildPfx(privateKey: KeyObject | undefined, chain: Buffer[], password?: string): Buffer {
   if (chain.length === 0) throw new CertificateInputError("A PFX needs at least one certificate.");
   if (!keyMatchesCertificate(privateKey, chain[0]!)) throw new CertificateInputError("The private key does not match the certificate.");
   const pass = password ?? "";
@@ -251,10 +251,12 @@ export function buildPfx(privateKey: KeyObject, chain: Buffer[], password?: stri
         ...(i === 0 ? { bagAttributes: leafAttributes } : {}),
       }),
   );
-  const keyBag = new SafeBag({ bagId: OID.shroudedKeyBag, bagValue: shroudKey(privateKey, pass), bagAttributes: leafAttributes });
-  const authSafe = AsnConvert.serialize(
-    new AuthenticatedSafe([dataContentInfo(AsnConvert.serialize(new SafeContents(certBags))), dataContentInfo(AsnConvert.serialize(new SafeContents([keyBag])))]),
-  );
+  const contents = [dataContentInfo(AsnConvert.serialize(new SafeContents(certBags)))];
+  if (privateKey) {
+    const keyBag = new SafeBag({ bagId: OID.shroudedKeyBag, bagValue: shroudKey(privateKey, pass), bagAttributes: leafAttributes });
+    contents.push(dataContentInfo(AsnConvert.serialize(new SafeContents([keyBag]))));
+  }
+  const authSafe = AsnConvert.serialize(new AuthenticatedSafe(contents));
   const salt = crypto.randomBytes(16);
   const mac = pfxMac(Buffer.from(authSafe), bmpPassword(pass), salt, MAC_ITERATIONS, OID.sha256)!;
   const pfx = new PFX({

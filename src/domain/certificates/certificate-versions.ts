@@ -19,10 +19,12 @@ import { keyOpsFor, PEM, type CertificatePolicy } from "./certificate-policy.js"
 
 /** A certificate version's public fields, as stored in its record's `meta`. */
 export interface CertificateMeta {
-  /** The certificate, DER in base64. */
-  cer: string;
-  /** base64url SHA-1 thumbprint (Azure's x5t). */
-  x5t: string;
+  /** The certificate, DER in base64; absent while the version is pending (its operation not yet completed). */
+  cer?: string;
+  /** base64url SHA-1 thumbprint (Azure's x5t); absent while pending. */
+  x5t?: string;
+  /** Set while the version's operation is in progress. */
+  pending?: true;
   /** The issuers above it, DER in base64, nearest first (empty for a self-signed certificate). */
   chain: string[];
   preserveCertOrder?: boolean;
@@ -30,8 +32,13 @@ export interface CertificateMeta {
 
 export function certificateMetaOf(record: ObjectVersionRecord): CertificateMeta {
   const meta = record.meta as Partial<CertificateMeta> | null | undefined;
+  if (meta?.pending === true) return { pending: true, chain: [] };
   if (!meta || typeof meta.cer !== "string" || typeof meta.x5t !== "string") throw new DomainError("InternalError", "The stored certificate is malformed.");
   return { cer: meta.cer, x5t: meta.x5t, chain: Array.isArray(meta.chain) ? meta.chain : [], ...(meta.preserveCertOrder ? { preserveCertOrder: true } : {}) };
+}
+
+export function isPending(record: ObjectVersionRecord): boolean {
+  return (record.meta as { pending?: unknown } | null | undefined)?.pending === true;
 }
 
 export interface NewVersion {
@@ -65,6 +72,26 @@ export class CertificateVersions {
     this.objects = new VersionedObjects(store, CERTIFICATE_KIND);
   }
 
+  /**
+   * The placeholder version of a certificate that has none yet, while its first operation runs: Azure answers a GET
+   * of such a certificate (the SDK's operation poller reads it first) with its ids and policy, without `cer`.
+   */
+  async putPending(vault: VaultRecord, name: string, version: string, enabled: boolean, tags: Record<string, string> | null): Promise<void> {
+    const now = nowSeconds();
+    await this.objects.put({
+      vaultId: vault.id,
+      name,
+      version,
+      sealedValue: await this.keyring.seal("", certificateSealContext(vault.id, name, version)),
+      contentType: null,
+      meta: { pending: true },
+      tags,
+      attributes: { enabled, nbf: null, exp: null },
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
   /** Writes a completed version: key, then secret, then certificate (see the module comment). */
   async write(vault: VaultRecord, input: NewVersion): Promise<ObjectVersionRecord> {
     const leaf = input.chain[0];
@@ -94,7 +121,9 @@ export class CertificateVersions {
       createdAt: now,
       updatedAt: now,
     };
-    await this.objects.put(record);
+    const placeholder = await this.objects.store.getVersion(vault.id, name, version);
+    if (placeholder && isPending(placeholder)) await this.objects.store.updateVersion({ ...record, name: placeholder.name, createdAt: placeholder.createdAt });
+    else await this.objects.put(record);
     await this.written(vault, record);
     return record;
   }

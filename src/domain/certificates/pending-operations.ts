@@ -19,7 +19,7 @@ import { DomainError } from "../errors.js";
 import type { Keyring } from "../keyring.js";
 import { nowSeconds } from "../versioned-objects.js";
 import { KLUIS_ISSUER, SELF_ISSUER, specOf, UNKNOWN_ISSUER, type CertificatePolicy } from "./certificate-policy.js";
-import type { CertificateVersions } from "./certificate-versions.js";
+import { isPending, type CertificateVersions } from "./certificate-versions.js";
 import type { IssuingCas } from "./issuing-ca.js";
 
 export const OPERATION_DOC = "certificate-operation";
@@ -127,6 +127,7 @@ export class PendingOperations {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
+    if (!(await this.versions.objects.store.getLatest(vault.id, name))) await this.versions.putPending(vault, name, version, request.enabled, request.tags);
     if (mode !== "merge") this.kick?.();
     return operation;
   }
@@ -148,11 +149,17 @@ export class PendingOperations {
     return cancelled;
   }
 
-  /** DELETE …/pending: the operation goes; a certificate it had not completed is never created. */
+  /** DELETE …/pending: the operation goes; a certificate whose only version it was goes with it. */
   async remove(vault: VaultRecord, name: string): Promise<PendingOperation> {
     const doc = await this.documents.get(vault.id, OPERATION_DOC, name);
     if (!doc) throw pendingNotFound(name);
     await this.documents.delete(vault.id, OPERATION_DOC, name);
+    const store = this.versions.objects.store;
+    const latest = await store.getLatest(vault.id, name);
+    if (latest && isPending(latest) && (await store.listVersions(vault.id, name, null, 2)).items.length === 1) {
+      await store.markDeleted(vault.id, name, this.now(), this.now());
+      await store.purge(vault.id, name);
+    }
     return doc.body as unknown as PendingOperation;
   }
 

@@ -6,6 +6,7 @@
 import { readJsonObject } from "../../../http/body.js";
 import type { Reply, RequestContext, Route } from "../../../http/types.js";
 import type { AppServices } from "../../app-services.js";
+import { isPending } from "../../../domain/certificates/certificate-versions.js";
 import { nextLink, pageRequest } from "../collection-wire.js";
 import { shapeFor } from "../shapes.js";
 import { collectionPermission, vaultOf } from "../vault-context.js";
@@ -99,7 +100,11 @@ export const certificateLifecycleRoutes: Route<AppServices>[] = [
       const { vault, uri, apiVersion } = vaultOf(ctx);
       const page = pageRequest(ctx.query);
       const result = await app.certificates.listLatest(vault, page.after, page.limit);
-      return { status: 200, body: { value: result.items.map((r) => shaped(ctx, certificateItem(uri, r, false))), nextLink: nextLink(`${uri}certificates`, apiVersion, page.limit, result.next) } };
+      // Certificates whose first operation is still running are listed only when asked for (includePending).
+      const withPending = ctx.query.get("includePending")?.toLowerCase() === "true";
+      const items = withPending ? result.items : result.items.filter((r) => !isPending(r));
+      const link = nextLink(`${uri}certificates`, apiVersion, page.limit, result.next);
+      return { status: 200, body: { value: items.map((r) => shaped(ctx, certificateItem(uri, r, false))), nextLink: link && withPending ? `${link}&includePending=true` : link } };
     },
   },
   {

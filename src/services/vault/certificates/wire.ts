@@ -20,10 +20,11 @@ export function certificateBundle(vaultUri: string, vault: VaultRecord, record: 
     id: `${certificateUri(vaultUri, record.name)}/${record.version}`,
     kid: `${vaultUri}keys/${record.name}/${record.version}`,
     sid: `${vaultUri}secrets/${record.name}/${record.version}`,
-    x5t: meta.x5t,
-    cer: meta.cer,
-    attributes: objectAttributes(vault, record),
   };
+  // A pending version (its operation still running) has no certificate yet.
+  if (meta.x5t !== undefined) bundle.x5t = meta.x5t;
+  if (meta.cer !== undefined) bundle.cer = meta.cer;
+  bundle.attributes = objectAttributes(vault, record);
   if (record.tags !== null) bundle.tags = record.tags;
   if (policy) bundle.policy = policyJson(certificateUri(vaultUri, record.name), policy);
   if (meta.preserveCertOrder) bundle.preserveCertOrder = true;
@@ -38,11 +39,10 @@ export function certificateItem(vaultUri: string, record: ObjectVersionRecord, w
   if (exp !== null) attributes.exp = exp;
   attributes.created = record.createdAt;
   attributes.updated = record.updatedAt;
-  const item: Record<string, unknown> = {
-    id: withVersion ? `${certificateUri(vaultUri, record.name)}/${record.version}` : certificateUri(vaultUri, record.name),
-    x5t: certificateMetaOf(record).x5t,
-    attributes,
-  };
+  const item: Record<string, unknown> = { id: withVersion ? `${certificateUri(vaultUri, record.name)}/${record.version}` : certificateUri(vaultUri, record.name) };
+  const x5t = certificateMetaOf(record).x5t;
+  if (x5t !== undefined) item.x5t = x5t;
+  item.attributes = attributes;
   if (record.tags !== null) item.tags = record.tags;
   return item;
 }
