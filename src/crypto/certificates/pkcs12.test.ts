@@ -80,6 +80,20 @@ describe("buildPfx", TIMEOUT, () => {
     assert.throws(() => openssl(["pkcs12", "-in", tmp.file("wrong.pfx", pfx), "-nodes", "-passin", "pass:nope"]));
   });
 
+  it("without a private key: certificates only, which openssl opens and parsePfx refuses (it needs a key)", TIMEOUT, async () => {
+    const { leaf, ca } = await issued("P-256");
+    const pfx = buildPfx(undefined, [leaf, ca]);
+    const out = openssl(["pkcs12", "-in", tmp.file("certs-only.pfx", pfx), "-nodes", "-passin", "pass:"]);
+    assert.equal(out.match(/BEGIN CERTIFICATE/g)?.length, 2);
+    assert.doesNotMatch(out, /PRIVATE KEY/);
+    assert.throws(() => parsePfx(pfx, undefined), /no private key/);
+  });
+
+  it("a key that is not the leaf's is refused", TIMEOUT, async () => {
+    const { leaf } = await issued("P-256");
+    assert.throws(() => buildPfx(keyPair("P-256").privateKey, [leaf]), /does not match/);
+  });
+
   it("garbage and truncated data are PFX_UNREADABLE", TIMEOUT, async () => {
     const { keys, leaf } = await issued("P-256");
     const pfx = buildPfx(keys.privateKey, [leaf]);

@@ -240,7 +240,7 @@ function shroudKey(privateKey: KeyObject, password: string): ArrayBuffer {
  */
 export function buildPfx(privateKey: KeyObject | undefined, chain: Buffer[], password?: string): Buffer {
   if (chain.length === 0) throw new CertificateInputError("A PFX needs at least one certificate.");
-  if (!keyMatchesCertificate(privateKey, chain[0]!)) throw new CertificateInputError("The private key does not match the certificate.");
+  if (privateKey && !keyMatchesCertificate(privateKey, chain[0]!)) throw new CertificateInputError("The private key does not match the certificate.");
   const pass = password ?? "";
   const leafAttributes = [localKeyIdAttribute(chain[0]!)];
   const certBags = chain.map(
