@@ -3,7 +3,8 @@
  * the lifetime) with the real clock; then nodes B and C join its schema and run the certificate job every 100 ms with
  * the job's clock twenty days ahead (KLUIS_INTERNAL_CLOCK_OFFSET_S), so every certificate is due there. Each gets
  * exactly one new version — whichever node claimed it — with a new key and a secret of the same version, and the
- * renewed certificate is valid from the job's "now" (so it is not due again).
+ * renewed certificate is valid from the job's "now" (so it is not due again). A certificate whose action is
+ * EmailContacts is recorded once as a lifetime event and keeps its one version.
  *
  * Server: KLUIS_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/test); the schema kluis_cr_<random> is
  * dropped at the end. KLUIS_TEST_POSTGRES=skip skips this file.
@@ -70,6 +71,10 @@ describe("automatic certificate renewal over PostgreSQL, three nodes", { skip: s
       return reply.body as Record<string, any>;
     };
     const first = new Map<string, Record<string, any>>();
+    // One more certificate whose lifetime action is EmailContacts: recorded as an event once, never renewed.
+    await call("POST", `/certificates/notify/create`, {
+      policy: { x509_props: { subject: "CN=notify", validity_months: 1 }, issuer: { name: "Self" }, lifetime_actions: [{ trigger: { days_before_expiry: 20 }, action: { action_type: "EmailContacts" } }] },
+    });
     for (const [i, name] of NAMES.entries()) {
       const policy = {
         key_props: { kty: i % 2 ? "EC" : "RSA", reuse_key: false },
@@ -93,7 +98,10 @@ describe("automatic certificate renewal over PostgreSQL, three nodes", { skip: s
     while (Date.now() < deadline && (await Promise.all(NAMES.map(versions))).some((n) => n < 2)) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1500)); // fifteen more ticks on B and C
     assert.deepEqual(await Promise.all(NAMES.map(versions)), NAMES.map(() => 2), "each certificate has exactly one new version");
-    assert.equal(renewedBy(b) + renewedBy(c), NAMES.length, `node B renewed ${renewedBy(b)}, node C ${renewedBy(c)}`);
+    assert.equal(renewedBy(b) + renewedBy(c), NAMES.length + 1, `node B carried out ${renewedBy(b)} lifetime actions, node C ${renewedBy(c)}`);
+    const notified = [b, c].flatMap((s) => [...s.output().matchAll(/"event":"lifetime-action","action":"EmailContacts","vault":"[^"]+","certificate":"([^"]+)"/g)].map((m) => m[1]));
+    assert.deepEqual(notified, ["notify"], "the EmailContacts action is recorded once, by one node");
+    assert.equal(await versions("notify"), 1, "EmailContacts does not renew");
     for (const name of NAMES) {
       const latest = await call("GET", `/certificates/${name}`);
       const all = (await call("GET", `/certificates/${name}/versions`)).value as { id: string }[];
