@@ -12,14 +12,12 @@
 import assert from "node:assert/strict";
 import crypto, { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { arm, claims, token } from "../harness/clients.js";
 import { probe } from "../harness/probes.js";
+import { testSchema } from "../harness/postgres-schema.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
-const setting = process.env.KLUIS_TEST_POSTGRES;
-const PG_URL = setting && setting !== "skip" ? setting : "postgres://postgres@127.0.0.1:5432/test";
-const schema = `kluis_cr_${randomBytes(4).toString("hex")}`;
+const pgSchema = testSchema("kluis_cr");
 const VAULT = `cr${randomBytes(4).toString("hex")}`;
 const NAMES = ["c1", "c2", "c3", "c4"];
 const ahead = { KLUIS_INTERNAL_CLOCK_OFFSET_S: String(20 * 86_400), KLUIS_INTERNAL_CERTIFICATE_CHECK_MS: "100" };
@@ -28,27 +26,18 @@ function renewedBy(server: KluisServer): number {
   return [...server.output().matchAll(/"component":"certificates","renewed":(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-describe("automatic certificate renewal over PostgreSQL, three nodes", { skip: setting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false, timeout: 180_000 }, () => {
+describe("automatic certificate renewal over PostgreSQL, three nodes", { skip: pgSchema.skip, timeout: 180_000 }, () => {
   let a: KluisServer;
   let b: KluisServer;
   let c: KluisServer;
 
-  const url = new URL(PG_URL);
-  url.searchParams.set("schema", schema);
-
   before(async () => {
-    a = await startServer({ storage: url.toString() });
+    a = await startServer({ storage: pgSchema.storage });
   });
 
   after(async () => {
     await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await pgSchema.drop();
   });
 
   it("every due certificate gets exactly one new version, with its own key and secret", { timeout: 120_000 }, async () => {
@@ -91,8 +80,8 @@ describe("automatic certificate renewal over PostgreSQL, three nodes", { skip: s
     while (Date.now() < issued && !(await Promise.all(NAMES.map(completed))).every(Boolean)) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(await Promise.all(NAMES.map(versions)), NAMES.map(() => 1));
     [b, c] = await Promise.all([
-      startServer({ storage: url.toString(), joinOf: a, seedTls: false, env: ahead }),
-      startServer({ storage: url.toString(), joinOf: a, seedTls: false, env: ahead }),
+      startServer({ storage: pgSchema.storage, joinOf: a, seedTls: false, env: ahead }),
+      startServer({ storage: pgSchema.storage, joinOf: a, seedTls: false, env: ahead }),
     ]);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && (await Promise.all(NAMES.map(versions))).some((n) => n < 2)) await new Promise((r) => setTimeout(r, 200));

@@ -5,7 +5,7 @@
  * CertificateSpec. Messages follow Azure's where known; the others are marked as Kluis's own in the issue note.
  */
 import { CURVE_NAMES, isCurveName, RSA_KEY_SIZES, type CurveName } from "../../crypto/key-material.js";
-import type { CertificateFacts, CertificateSpec, KeyUsageName } from "../../crypto/certificates/index.js";
+import { KEY_USAGE_NAMES, type CertificateFacts, type CertificateSpec, type KeyUsageName } from "../../crypto/certificates/index.js";
 import { DomainError } from "../errors.js";
 
 export const PKCS12 = "application/x-pkcs12";
@@ -17,17 +17,7 @@ export const SELF_ISSUER = "Self";
 export const UNKNOWN_ISSUER = "Unknown";
 export const KLUIS_ISSUER = "Kluis";
 
-export const KEY_USAGES: readonly KeyUsageName[] = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-];
+export const KEY_USAGES: readonly KeyUsageName[] = KEY_USAGE_NAMES;
 
 export interface LifetimeAction {
   trigger: { lifetime_percentage?: number; days_before_expiry?: number };
