@@ -58,7 +58,7 @@ export const ALL_PERMISSIONS = {
   secrets: ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"],
   certificates: [
     "get", "list", "delete", "create", "import", "update", "managecontacts", "getissuers", "listissuers", "setissuers",
-    "deleteissuers", "manageissuers", "recover", "purge",
+    "deleteissuers", "manageissuers", "recover", "purge", "backup", "restore",
   ],
   storage: [
     "get", "list", "delete", "set", "update", "regeneratekey", "recover", "purge", "backup", "restore", "setsas",

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { registerAccountCommands } from "./commands/account.js";
 import { registerAdCommands } from "./commands/ad.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerCertificateCommands } from "./commands/certificate.js";
 import { registerGroupCommands } from "./commands/group.js";
 import { registerKeyCommands } from "./commands/key.js";
 import { registerKeyvaultCommands } from "./commands/keyvault.js";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   const keyvault = registerKeyvaultCommands(program);
   registerSecretCommands(keyvault);
   registerKeyCommands(keyvault);
+  registerCertificateCommands(keyvault);
   registerAdCommands(program);
   registerRoleCommands(program);
   registerVmCommands(program);

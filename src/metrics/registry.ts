@@ -37,6 +37,13 @@ const throttled = new Counter({
   registers: [registry],
 });
 
+const certificateEvents = new Counter({
+  name: "kluis_certificate_lifetime_events_total",
+  help: "Certificate lifetime actions carried out: AutoRenew (a renewal started) and EmailContacts (a notification recorded).",
+  labelNames: ["action"] as const,
+  registers: [registry],
+});
+
 const cacheLookups = new Counter({
   name: "kluis_cache_lookups_total",
   help: "Lookups in the server's named caches, by cache and result (hit, miss).",
@@ -84,6 +91,10 @@ export function recordRequest(surface: string, operation: string, status: number
 
 export function recordTokenIssued(clientAuth: string): void {
   tokensIssued.inc({ client_auth: clientAuth });
+}
+
+export function recordCertificateEvent(action: "AutoRenew" | "EmailContacts"): void {
+  certificateEvents.inc({ action });
 }
 
 export function recordThrottled(limit: string): void {

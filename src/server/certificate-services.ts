@@ -6,7 +6,7 @@
  */
 import type { ServerConfig } from "../config/config.js";
 import { CertificateBackups } from "../domain/certificates/certificate-backup.js";
-import { CertificateService } from "../domain/certificates/certificate-service.js";
+import { CertificateService, type LifetimeEvent } from "../domain/certificates/certificate-service.js";
 import { CertificateVersions } from "../domain/certificates/certificate-versions.js";
 import { CertificateIssuers } from "../domain/certificates/issuers-and-contacts.js";
 import { IssuingCas } from "../domain/certificates/issuing-ca.js";
@@ -16,6 +16,7 @@ import type { Keyring } from "../domain/keyring.js";
 import type { KeyService } from "../domain/keys/key-service.js";
 import type { SecretService } from "../domain/secrets.js";
 import { log } from "../logging/levels.js";
+import { recordCertificateEvent } from "../metrics/registry.js";
 import type { Store, VaultRecord } from "../storage/types.js";
 
 export interface CertificateServices {
@@ -40,7 +41,12 @@ export function certificateServices(config: ServerConfig, store: Store, keyring:
   const versions = new CertificateVersions(store.certificates, keyring, keys, secrets);
   const policyOf = async (vault: VaultRecord, name: string) => ((await store.vaultDocuments.get(vault.id, POLICY_DOC, name))?.body as CertificatePolicy | undefined) ?? null;
   const operations = new PendingOperations(store.vaultDocuments, keyring, versions, issuingCas, policyOf, vaultById, now);
-  const certificates = new CertificateService(versions, operations, store.vaultDocuments, keys, secrets, now);
+  // A lifetime action is an event operators see in the log and in metrics; EmailContacts sends no mail (documented).
+  const lifetimeEvent = (event: LifetimeEvent) => {
+    recordCertificateEvent(event.action);
+    log("info", { component: "certificates", event: "lifetime-action", ...event });
+  };
+  const certificates = new CertificateService(versions, operations, store.vaultDocuments, keys, secrets, now, lifetimeEvent);
   const services: CertificateServices = {
     certificates,
     certificateOperations: operations,

@@ -6,56 +6,27 @@
  * principal id for `<principal id>`. The machine's signature is then checked locally against the downloaded key.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CLI, kluis, REPO, startServer, tempDir, type CliResult, type KluisServer } from "../harness/server.js";
+import { kluis } from "../harness/server.js";
 import { block, kluisArgs, kluisLines, substitute } from "./readme-blocks.js";
+import { followTutorial, startReader, type Reader } from "./readme-reader.js";
 
 describe("the README's keys tutorial, verbatim", { timeout: 300_000 }, () => {
-  let server: KluisServer;
-  let home: string;
-  let work: string;
+  let reader: Reader;
   let principalId: string;
-  const env = (): NodeJS.ProcessEnv => ({
-    ...process.env,
-    HOME: home,
-    KLUIS_CONFIG_DIR: path.join(home, ".kluis"),
-    KLUIS_DATA_DIR: server.dataDir,
-    KLUIS_PORT: String(server.port),
-    // `node` in the README's commands is this Node.
-    PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
-  });
-  const run = (args: string[]): CliResult => {
-    const result = kluis(server, home, args);
-    assert.equal(result.status, 0, `kluis ${args.join(" ")}: ${result.stderr}`);
-    return result;
-  };
-  /** A README sh block as bash runs it, in the reader's working folder. */
-  const bash = (code: string) => {
-    const script = ["set -euo pipefail", `kluis() { "${process.execPath}" "${CLI}" "$@"; }`, code].join("\n");
-    return spawnSync("bash", ["-c", script], { cwd: work, env: env(), encoding: "utf8", timeout: 120_000 });
-  };
-  const onMachine = (...command: string[]) => kluis(server, home, ["vm", "exec", "--name", "myVM", "--resource-group", "rg1", "--", ...command], { PATH: env().PATH });
+  const run = (args: string[]) => reader.run(args);
+  const onMachine = (...command: string[]) => kluis(reader.server, reader.home, ["vm", "exec", "--name", "myVM", "--resource-group", "rg1", "--", ...command], { PATH: reader.env().PATH });
 
   before(async () => {
-    server = await startServer();
-    home = tempDir("readme-keys-home");
-    work = tempDir("readme-keys-work");
-    // The lock file's versions: the repository's node_modules, seen from the reader's folder.
-    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(work, "node_modules"), "dir");
+    reader = await startReader("readme-keys");
   });
-  after(() => server.stop());
+  after(() => reader.stop());
 
   it("the tutorial's commands make the vault and the machine with its identity", { timeout: 120_000 }, () => {
-    for (const line of kluisLines(block("sh", "kluis vm identity assign").code)) {
-      const args = kluisArgs(line, principalId ? { "<principal id>": principalId } : {});
-      const result = run(args);
-      if (args[0] === "vm" && args[1] === "identity") principalId = result.json<{ systemAssignedIdentity: string }>().systemAssignedIdentity;
-    }
-    assert.match(principalId, /^[0-9a-f-]{36}$/);
+    principalId = followTutorial(reader);
   });
 
   it("creates the signing key; the machine may sign only after the set-policy line", { timeout: 120_000 }, () => {
@@ -64,8 +35,8 @@ describe("the README's keys tutorial, verbatim", { timeout: 300_000 }, () => {
     const key = run(kluisArgs(create!)).json<{ key: { kty: string; crv: string; keyOps: string[] } }>().key;
     assert.deepEqual([key.kty, key.crv, key.keyOps], ["EC", "P-256", ["sign", "verify"]]);
 
-    fs.writeFileSync(path.join(work, "sign.mjs"), substitute(block("js", "CryptographyClient").code, [[":8443", `:${server.port}`]]));
-    const refused = onMachine(process.execPath, path.join(work, "sign.mjs"));
+    fs.writeFileSync(path.join(reader.work, "sign.mjs"), substitute(block("js", "CryptographyClient").code, [[":8443", `:${reader.server.port}`]]));
+    const refused = onMachine(process.execPath, path.join(reader.work, "sign.mjs"));
     assert.notEqual(refused.status, 0, "no key permission yet");
     assert.match(refused.stderr, /403|Forbidden/);
 
@@ -73,12 +44,12 @@ describe("the README's keys tutorial, verbatim", { timeout: 300_000 }, () => {
   });
 
   it("the machine signs with the SDK; the vault verifies it, and so does the downloaded public key", { timeout: 120_000 }, () => {
-    const result = bash(block("sh", "node sign.mjs").code);
+    const result = reader.bash(block("sh", "node sign.mjs").code);
     assert.equal(result.status, 0, result.stderr);
     const verified = JSON.parse(result.stdout) as { algorithm: string; isValid: boolean; keyId: string };
-    assert.deepEqual(verified, { algorithm: "ES256", isValid: true, keyId: `${server.vaultUrl("my-vault")}/keys/release-signing` });
-    const signature = Buffer.from(fs.readFileSync(path.join(work, "release.sig"), "utf8").trim(), "base64");
-    const publicKey = fs.readFileSync(path.join(work, "release-signing.pem"));
+    assert.deepEqual(verified, { algorithm: "ES256", isValid: true, keyId: `${reader.server.vaultUrl("my-vault")}/keys/release-signing` });
+    const signature = Buffer.from(fs.readFileSync(path.join(reader.work, "release.sig"), "utf8").trim(), "base64");
+    const publicKey = fs.readFileSync(path.join(reader.work, "release-signing.pem"));
     assert.ok(crypto.verify("sha256", Buffer.from("release 1.0"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature));
     assert.ok(!crypto.verify("sha256", Buffer.from("release 1.1"), { key: publicKey, dsaEncoding: "ieee-p1363" }, signature));
   });
@@ -86,11 +57,11 @@ describe("the README's keys tutorial, verbatim", { timeout: 300_000 }, () => {
   it("the other key verbs' block runs as written", { timeout: 180_000 }, () => {
     const code = block("sh", "--name data-key --kty RSA").code;
     assert.ok(kluisLines(code).length >= 6);
-    const result = bash(code);
+    const result = reader.bash(code);
     assert.equal(result.status, 0, result.stderr);
     const kids = result.stdout.split("\n").filter((line) => line.includes("/keys/data-key/") && !line.includes('"'));
     assert.equal(kids.length, 2, "list-versions --output tsv lists the first version and the rotated one");
-    assert.ok(fs.statSync(path.join(work, "data-key.backup")).size > 0);
+    assert.ok(fs.statSync(path.join(reader.work, "data-key.backup")).size > 0);
     assert.doesNotMatch(result.stdout, /"d": "/, "no private key field is printed");
   });
 });

@@ -9,14 +9,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { arm, claims, token } from "../harness/clients.js";
 import { probe } from "../harness/probes.js";
+import { testSchema } from "../harness/postgres-schema.js";
 import { startServer, type KluisServer } from "../harness/server.js";
 
-const setting = process.env.KLUIS_TEST_POSTGRES;
-const PG_URL = setting && setting !== "skip" ? setting : "postgres://postgres@127.0.0.1:5432/test";
-const schema = `kluis_kr_${randomBytes(4).toString("hex")}`;
+const pgSchema = testSchema("kluis_kr");
 const VAULT = `kr${randomBytes(4).toString("hex")}`;
 const KEYS = ["k1", "k2", "k3", "k4", "k5", "k6"];
 const env = { KLUIS_INTERNAL_CLOCK_OFFSET_S: String(8 * 86_400), KLUIS_INTERNAL_ROTATION_CHECK_MS: "100" };
@@ -26,26 +24,18 @@ function rotatedBy(server: KluisServer): number {
   return [...server.output().matchAll(/"component":"key-rotation","rotated":(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-describe("automatic key rotation over PostgreSQL, two nodes", { skip: setting === "skip" ? "KLUIS_TEST_POSTGRES=skip" : false, timeout: 120_000 }, () => {
+describe("automatic key rotation over PostgreSQL, two nodes", { skip: pgSchema.skip, timeout: 120_000 }, () => {
   let a: KluisServer;
   let b: KluisServer;
 
   before(async () => {
-    const url = new URL(PG_URL);
-    url.searchParams.set("schema", schema);
-    a = await startServer({ storage: url.toString(), env });
-    b = await startServer({ storage: url.toString(), joinOf: a, seedTls: false, env });
+    a = await startServer({ storage: pgSchema.storage, env });
+    b = await startServer({ storage: pgSchema.storage, joinOf: a, seedTls: false, env });
   });
 
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await pgSchema.drop();
   });
 
   it("every due key gets exactly one new version, whichever node claims it", async () => {

@@ -185,7 +185,7 @@ function withPolicyOptions(command: Command): Command {
 }
 
 export function registerKeyvaultCommands(program: Command): Command {
-  const keyvault = program.command("keyvault").description("Manage vaults, their secrets and their keys.");
+  const keyvault = program.command("keyvault").description("Manage vaults, their secrets, keys and certificates.");
 
   onAction<CreateOptions>(
     leafCommand(keyvault, "create", "Create a vault; the creator gets every permission.")

@@ -46,7 +46,8 @@ export function nameFromId(id: string | undefined): string | null {
   }
 }
 
-function attributesView(attributes: SecretAttributes | undefined): Record<string, unknown> {
+/** The attributes of a secret, and of a certificate (the SDK models have the same fields). */
+export function attributesView(attributes: SecretAttributes | undefined): Record<string, unknown> {
   const a = attributes ?? {};
   return {
     created: isoTime(a.created),

@@ -1,5 +1,5 @@
 /**
- * What `kluis keyvault secret` and `kluis keyvault key` share, because Key Vault's REST API is the same for both
+ * What `kluis keyvault secret`, `key` and `certificate` share, because Key Vault's REST API is the same for those
  * collections there: addressing one object (`--vault-name --name [--version]` or its `--id`), the vault of a
  * collection-wide verb (`--vault-name` or the vault's `--id`), paged lists with az's `--maxresults`, and the verbs
  * list, list-versions, delete, list-deleted, show-deleted, recover, purge, backup and restore, whose calls differ
@@ -13,7 +13,7 @@ import { leafCommand, onAction } from "../command-kit.js";
 import { CliError, UsageError } from "../errors.js";
 import { parseObjectId, type Session } from "../session.js";
 
-export type Collection = "secrets" | "keys";
+export type Collection = "secrets" | "keys" | "certificates";
 
 export interface TargetOptions {
   vaultName?: string;
@@ -70,7 +70,7 @@ export async function resolveVault(session: Session, options: { vaultName?: stri
 export async function listObjects<T>(session: Session, vaultUrl: string, path: string, maxResults: string | undefined): Promise<T[]> {
   const limit = parseInteger("--maxresults", maxResults, 1);
   const pageSize = limit === undefined ? 25 : Math.min(limit, 25);
-  return session.vaultList<T>(vaultUrl, `${path}?maxresults=${pageSize}`, limit);
+  return session.vaultList<T>(vaultUrl, `${path}${path.includes("?") ? "&" : "?"}maxresults=${pageSize}`, limit);
 }
 
 export function readInputFile(file: string): Buffer {
@@ -127,7 +127,7 @@ export interface CollectionViews<Item, Bundle> {
 
 type ListOptions = TargetOptions & { maxresults?: string; includeManaged?: string | boolean };
 
-/** list and list-versions. */
+/** list (of secrets or keys, whose certificate-managed members are hidden unless asked for) and list-versions. */
 export function registerListCommands<I extends { managed?: boolean | null }, B>(group: Command, views: CollectionViews<I, B>): void {
   const { collection, noun } = views;
   onAction<ListOptions>(
@@ -142,6 +142,12 @@ export function registerListCommands<I extends { managed?: boolean | null }, B>(
       return items.filter((item) => includeManaged || !item.managed).map((item) => views.item(item));
     },
   );
+  registerListVersionsCommand(group, views);
+}
+
+/** list-versions: every version of one object. */
+export function registerListVersionsCommand<I, B>(group: Command, views: CollectionViews<I, B>): void {
+  const { collection, noun } = views;
   onAction<ListOptions>(
     addressed(leafCommand(group, "list-versions", `List the versions of a ${noun}.`), noun, false).option("--maxresults <n>", "return at most this many"),
     async (options, context) => {

@@ -9,6 +9,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Attribute, Certificate, Extension, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from "@peculiar/asn1-x509";
 import { Attributes, CertificationRequest, CertificationRequestInfo } from "@peculiar/asn1-csr";
 import { ExtensionRequest, id_pkcs9_at_extensionRequest } from "@peculiar/asn1-pkcs9";
+import { keyMatchesCertificate } from "./describe.js";
 import { CertificateInputError } from "./errors.js";
 import { addCalendarMonths, randomSerialNumber, signatureSchemeOf, signDer, wholeSeconds } from "./signing.js";
 import { type CertificateSpec, checkSpec, KEY_USAGE_NAMES, type KeyUsageName, parseSubject } from "./spec.js";
@@ -159,6 +160,7 @@ function parseIssuerCertificate(der: Buffer): { subject: Name; keyIdHex: string 
 export async function issueCertificate(issuer: CertificateIssuer, subjectPublicKey: KeyObject, spec: CertificateSpec, now: Date): Promise<Buffer> {
   checkSpec(spec);
   const ca = parseIssuerCertificate(issuer.certificate);
+  if (!keyMatchesCertificate(issuer.privateKey, issuer.certificate)) throw new CertificateInputError("The issuer's private key does not match its certificate.");
   const notBefore = wholeSeconds(now);
   return signCertificate({
     issuer: ca.subject,

@@ -58,7 +58,7 @@ function extensionFacts(extensions: readonly x509.Extension[]): ExtensionFacts {
     } else if (ext instanceof x509.KeyUsagesExtension) {
       facts.keyUsage = KEY_USAGE_NAMES.filter((_, bit) => (ext.usages & (1 << bit)) !== 0);
     } else if (ext instanceof x509.ExtendedKeyUsageExtension) {
-      facts.ekus = ext.usages.map(String);
+      facts.ekus = Array.from(ext.usages, String);
     }
   }
   return facts;
@@ -66,11 +66,17 @@ function extensionFacts(extensions: readonly x509.Extension[]): ExtensionFacts {
 
 const base64url = (hash: string, der: Buffer): string => crypto.createHash(hash).update(der).digest("base64url");
 
+/** A DER SEQUENCE at least: node's parsers would also take PEM text, whose bytes are not the certificate's. */
+function looksLikeDer(data: Buffer): boolean {
+  return Buffer.isBuffer(data) && data.length > 2 && data[0] === 0x30;
+}
+
 /** Parses a DER certificate; CertificateInputError when it is not one. */
 export function describeCertificate(der: Buffer): CertificateFacts {
   let node: X509Certificate;
   let peculiar: x509.X509Certificate;
   try {
+    if (!looksLikeDer(der)) throw new Error("not DER");
     node = new X509Certificate(der);
     peculiar = new x509.X509Certificate(new Uint8Array(der));
   } catch {
@@ -110,6 +116,7 @@ export function csrFacts(der: Buffer): CsrFacts {
   let raw: CertificationRequest;
   let publicKey: KeyObject;
   try {
+    if (!looksLikeDer(der)) throw new Error("not DER");
     raw = AsnConvert.parse(der, CertificationRequest);
     request = new x509.Pkcs10CertificateRequest(new Uint8Array(der));
     publicKey = crypto.createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: "der", type: "spki" });
@@ -126,7 +133,7 @@ export function csrFacts(der: Buffer): CsrFacts {
 /** True when the certificate's public key is the public half of `privateKey` (false for unreadable input). */
 export function keyMatchesCertificate(privateKey: KeyObject, der: Buffer): boolean {
   try {
-    return new X509Certificate(der).checkPrivateKey(privateKey);
+    return looksLikeDer(der) && new X509Certificate(der).checkPrivateKey(privateKey);
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@
  * (no I/O). Bad input throws CertificateInputError, whose message is safe to show a client.
  */
 export { CertificateInputError, PEM_UNREADABLE, PFX_BAD_PASSWORD, PFX_UNREADABLE } from "./errors.js";
-export { type CertificateSpec, KEY_USAGE_NAMES, type KeyUsageName, parseSubject } from "./spec.js";
+export { type CertificateSpec, checkSpec, KEY_USAGE_NAMES, type KeyUsageName, nameToString, parseSubject } from "./spec.js";
 export {
   type CertificateIssuer,
   type CertificateKeys,

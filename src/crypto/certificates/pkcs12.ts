@@ -15,6 +15,7 @@ import { AuthenticatedSafe, CertBag, MacData, PFX, PKCS12Attribute, SafeBag, Saf
 import { DigestInfo } from "@peculiar/asn1-rsa";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { leafFirst } from "./chain.js";
+import { keyMatchesCertificate } from "./describe.js";
 import { CertificateInputError, PFX_BAD_PASSWORD, PFX_UNREADABLE } from "./errors.js";
 import { bmpPassword, pfxMac } from "./pkcs12-kdf.js";
 
@@ -32,6 +33,11 @@ const OID = {
 } as const;
 const PKCS12_PBE_OIDS = new Set(["1.2.840.113549.1.12.1.3", "1.2.840.113549.1.12.1.6"]); // 3DES, RC2-40
 const MAC_ITERATIONS = 2048;
+/**
+ * The most key-derivation iterations a PFX may ask for: above real-world files (OpenSSL 2048, Windows 2000-10000,
+ * OWASP's 600000 for PBKDF2), below what would hold the event loop for long (the legacy KDFs run in JavaScript).
+ */
+const MAX_ITERATIONS = 1_000_000;
 const PBKDF2_ITERATIONS = 2048;
 
 type Asn1 = forge.asn1.Asn1;
@@ -50,6 +56,15 @@ const pbe = (forge.pki as unknown as {
 
 /** Thrown inside the walk for a structure that is not what PKCS#12 says; reported as PFX_UNREADABLE. */
 class Malformed extends Error {}
+
+function integerOf(node: Asn1 | undefined): number {
+  if (!node || node.type !== forge.asn1.Type.INTEGER || typeof node.value !== "string" || node.value.length > 6) throw new Malformed();
+  return parseInt(forge.util.bytesToHex(node.value), 16);
+}
+function checkIterations(count: number): void {
+  if (!(count >= 1)) throw new Malformed();
+  if (count > MAX_ITERATIONS) throw new CertificateInputError("The PKCS#12 content asks for more than 1000000 key derivation iterations.");
+}
 
 function children(node: Asn1 | undefined): Asn1[] {
   if (!node || !Array.isArray(node.value)) throw new Malformed();
@@ -78,6 +93,10 @@ function decrypt(algorithm: Asn1, ciphertext: string, password: string | null): 
   const [oidNode, params] = children(algorithm);
   const oid = oidOf(oidNode);
   if (!params) throw new Malformed();
+  // PBES2-params: SEQ { keyDerivationFunc SEQ { oid, PBKDF2-params SEQ { salt, iterationCount, ... } }, encryptionScheme }
+  // PKCS#12 pbeParams: SEQ { salt, iterations }
+  if (oid === OID.pbes2) checkIterations(integerOf(children(children(children(params)[0])[1])[1]));
+  else if (PKCS12_PBE_OIDS.has(oid)) checkIterations(integerOf(children(params)[1]));
   let cipher: ForgeCipher;
   try {
     if (oid === OID.pbes2) cipher = pbe.getCipherForPBES2(oid, params, forge.util.encodeUtf8(password ?? ""));
@@ -145,8 +164,8 @@ function verifiedPassword(macData: Asn1 | undefined, authSafe: string, password:
   const [digestInfo, saltNode, iterationsNode] = children(macData);
   const [algorithm, digestNode] = children(digestInfo);
   const digestOid = oidOf(children(algorithm)[0]);
-  const iterations = iterationsNode ? parseInt(forge.util.bytesToHex(String(iterationsNode.value)), 16) : 1;
-  if (!(iterations >= 1 && iterations <= 10_000_000)) throw new Malformed();
+  const iterations = iterationsNode ? integerOf(iterationsNode) : 1;
+  checkIterations(iterations);
   const expected = toBuffer(octets(digestNode));
   for (const candidate of candidates) {
     const mac = pfxMac(toBuffer(authSafe), bmpPassword(candidate), toBuffer(octets(saltNode)), iterations, digestOid);
@@ -167,7 +186,7 @@ export function parsePfx(data: Buffer, password: string | undefined): { privateK
   try {
     const pfx = children(fromDer(data.toString("binary")));
     const [version, authSafeInfo, macData] = pfx;
-    if (!version || parseInt(forge.util.bytesToHex(String(version.value)), 16) !== 3) throw new Malformed();
+    if (integerOf(version) !== 3) throw new Malformed();
     const [typeNode, contentNode] = children(authSafeInfo);
     if (oidOf(typeNode) !== OID.data) throw new CertificateInputError("The PKCS#12 content uses public-key integrity mode, which is not supported.");
     const authSafe = octets(explicitContent(contentNode));
@@ -221,6 +240,7 @@ function shroudKey(privateKey: KeyObject, password: string): ArrayBuffer {
  */
 export function buildPfx(privateKey: KeyObject | undefined, chain: Buffer[], password?: string): Buffer {
   if (chain.length === 0) throw new CertificateInputError("A PFX needs at least one certificate.");
+  if (privateKey && !keyMatchesCertificate(privateKey, chain[0]!)) throw new CertificateInputError("The private key does not match the certificate.");
   const pass = password ?? "";
   const leafAttributes = [localKeyIdAttribute(chain[0]!)];
   const certBags = chain.map(

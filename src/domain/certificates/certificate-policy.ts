@@ -5,7 +5,7 @@
  * CertificateSpec. Messages follow Azure's where known; the others are marked as Kluis's own in the issue note.
  */
 import { CURVE_NAMES, isCurveName, RSA_KEY_SIZES, type CurveName } from "../../crypto/key-material.js";
-import { CertificateInputError, parseSubject, type CertificateFacts, type CertificateSpec, type KeyUsageName } from "../../crypto/certificates/index.js";
+import { CertificateInputError, KEY_USAGE_NAMES, parseSubject, type CertificateFacts, type CertificateSpec, type KeyUsageName } from "../../crypto/certificates/index.js";
 import { DomainError } from "../errors.js";
 
 export const PKCS12 = "application/x-pkcs12";
@@ -17,17 +17,7 @@ export const SELF_ISSUER = "Self";
 export const UNKNOWN_ISSUER = "Unknown";
 export const KLUIS_ISSUER = "Kluis";
 
-export const KEY_USAGES: readonly KeyUsageName[] = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-];
+export const KEY_USAGES: readonly KeyUsageName[] = KEY_USAGE_NAMES;
 
 export interface LifetimeAction {
   trigger: { lifetime_percentage?: number; days_before_expiry?: number };
@@ -262,13 +252,19 @@ export function keyOpsFor(policy: CertificatePolicy): string[] {
   return ops;
 }
 
-/** When an AutoRenew action falls due for a version valid from `notBefore` to `notAfter`; null without one. */
-export function renewalDueAt(policy: CertificatePolicy, notBefore: number, notAfter: number): number | null {
-  const action = policy.lifetime_actions.find((a) => a.action.action_type === "AutoRenew");
+/** When the policy's lifetime action falls due for a version valid from `notBefore` to `notAfter`, and which; null without one. */
+export function lifetimeActionDue(policy: CertificatePolicy, notBefore: number, notAfter: number): { at: number; type: LifetimeAction["action"]["action_type"] } | null {
+  const action = policy.lifetime_actions[0];
   if (!action) return null;
   const { lifetime_percentage: percentage, days_before_expiry: days } = action.trigger;
-  if (percentage !== undefined) return notBefore + Math.floor(((notAfter - notBefore) * percentage) / 100);
-  return notAfter - (days ?? 0) * 86_400;
+  const at = percentage !== undefined ? notBefore + Math.floor(((notAfter - notBefore) * percentage) / 100) : notAfter - (days ?? 0) * 86_400;
+  return { at, type: action.action.action_type };
+}
+
+/** When an AutoRenew action falls due for such a version; null when the policy does not renew by itself. */
+export function renewalDueAt(policy: CertificatePolicy, notBefore: number, notAfter: number): number | null {
+  const due = lifetimeActionDue(policy, notBefore, notAfter);
+  return due?.type === "AutoRenew" ? due.at : null;
 }
 
 /** The policy as the wire shows it: with its id, the fields in Azure's order. */

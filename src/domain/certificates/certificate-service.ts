@@ -12,7 +12,7 @@ import type { KeyService } from "../keys/key-service.js";
 import { assertObjectName } from "../names.js";
 import { isManaged, type SecretService } from "../secrets.js";
 import { CERTIFICATE_KIND, deletedButRecoverable, nowSeconds, parseAttributes, parseTags } from "../versioned-objects.js";
-import { KLUIS_ISSUER, parsePolicy, PEM, PKCS12, policyFromCertificate, renewalDueAt, SELF_ISSUER, UNKNOWN_ISSUER, type CertificatePolicy, type SecretContentType } from "./certificate-policy.js";
+import { KLUIS_ISSUER, lifetimeActionDue, parsePolicy, PEM, PKCS12, policyFromCertificate, SELF_ISSUER, UNKNOWN_ISSUER, type CertificatePolicy, type SecretContentType } from "./certificate-policy.js";
 import { certificateMetaOf, type CertificateVersions } from "./certificate-versions.js";
 import { ISSUER_DOC, OPERATION_DOC, POLICY_DOC, type PendingOperation, type PendingOperations } from "./pending-operations.js";
 
@@ -38,6 +38,15 @@ export interface CertificateUpdateInput {
 }
 
 const RENEWAL_LEASE_SECONDS = 300;
+
+/** A lifetime action carried out: a renewal started, or the contacts to be told that a certificate nears expiry. */
+export interface LifetimeEvent {
+  action: "AutoRenew" | "EmailContacts";
+  vault: string;
+  certificate: string;
+  version: string;
+  expires: number | null;
+}
 const MAX_IMPORT_CHARS = 200_000;
 
 export class CertificateService {
@@ -48,6 +57,7 @@ export class CertificateService {
     private readonly keys: KeyService,
     private readonly secrets: SecretService,
     private readonly now: () => number = nowSeconds,
+    private readonly lifetimeEvent: (event: LifetimeEvent) => void = () => undefined,
   ) {
     versions.onWritten((vault, record) => this.versionWritten(vault, record));
   }
@@ -177,8 +187,9 @@ export class CertificateService {
   }
 
   /**
-   * Starts renewal for every certificate whose AutoRenew action has fallen due (claimed in storage, so one node
-   * does each); the new version is issued by the pending-operation job. Returns how many were started.
+   * Carries out every lifetime action that has fallen due (claimed in storage, so one node does each): AutoRenew
+   * starts a renewal, whose new version the pending-operation job issues; EmailContacts is recorded as a lifetime
+   * event (Kluis sends no mail: the composition root logs it and counts it). Returns how many were carried out.
    */
   async renewDue(vaultById: (id: string) => Promise<VaultRecord | null>): Promise<number> {
     const now = this.now();
@@ -192,15 +203,24 @@ export class CertificateService {
         await this.documents.put({ ...doc, dueAt: null });
         continue;
       }
-      const due = renewalDueAt(policy, latest.attributes.nbf ?? latest.createdAt, latest.attributes.exp ?? latest.createdAt);
-      if (due === null || due > now) {
-        await this.documents.put({ ...doc, dueAt: due });
+      const due = lifetimeActionDue(policy, latest.attributes.nbf ?? latest.createdAt, latest.attributes.exp ?? latest.createdAt);
+      if (due === null || due.at > now) {
+        await this.documents.put({ ...doc, dueAt: due?.at ?? null });
+        continue;
+      }
+      const event: LifetimeEvent = { action: due.type, vault: vault.name, certificate: latest.name, version: latest.version, expires: latest.attributes.exp };
+      if (due.type === "EmailContacts") {
+        // Once per version: the next version schedules the next notification.
+        await this.documents.put({ ...doc, dueAt: null });
+        this.lifetimeEvent(event);
+        started++;
         continue;
       }
       try {
         const issuerProvider = await this.issuerProvider(vault, policy.issuer.name);
         const reuseKey = policy.key_props.reuse_key ? await this.keys.openPrivateJwk(vault, await this.keys.find(vault, latest.name, latest.version)) : undefined;
         await this.operations.start(vault, latest.name, { policy, issuerProvider, enabled: true, tags: latest.tags, reuseKey });
+        this.lifetimeEvent(event);
         started++;
       } catch {
         // A renewal that cannot start (an operation already pending) is looked at again after the lease.
@@ -212,7 +232,7 @@ export class CertificateService {
   /** Stores the policy; with a version, its AutoRenew due time too (the renewal job claims by it). */
   async savePolicy(vault: VaultRecord, name: string, policy: CertificatePolicy, latest: ObjectVersionRecord | null): Promise<void> {
     const existing = await this.documents.get(vault.id, POLICY_DOC, name);
-    const dueAt = latest ? renewalDueAt(policy, latest.attributes.nbf ?? latest.createdAt, latest.attributes.exp ?? latest.createdAt) : (existing?.dueAt ?? null);
+    const dueAt = latest ? (lifetimeActionDue(policy, latest.attributes.nbf ?? latest.createdAt, latest.attributes.exp ?? latest.createdAt)?.at ?? null) : (existing?.dueAt ?? null);
     const now = this.now();
     await this.documents.put({ vaultId: vault.id, kind: POLICY_DOC, name, body: policy as unknown as Record<string, unknown>, sealed: null, dueAt, createdAt: existing?.createdAt ?? now, updatedAt: now });
   }
