@@ -127,6 +127,14 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   role("08bbd89e-9f13-488c-ac41-acfcb10c90ab", "Key Vault Crypto Service Release User", `Release keys. ${RBAC_ONLY}`, {
     dataActions: ["Microsoft.KeyVault/vaults/keys/release/action"],
   }),
+  role("db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", "Key Vault Certificate User", `Read certificate contents. ${RBAC_ONLY}`, {
+    dataActions: [
+      "Microsoft.KeyVault/vaults/certificates/read",
+      "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+      "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+      "Microsoft.KeyVault/vaults/keys/read",
+    ],
+  }),
   role(
     "a4417e6f-fecd-4de8-b567-7b0420556985",
     "Key Vault Certificates Officer",

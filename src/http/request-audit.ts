@@ -97,7 +97,7 @@ function entryOf(ctx: RequestContext, surface: string, phase: AuditEntry["phase"
     operation: typeof ctx.scope.operation === "string" ? ctx.scope.operation : null,
     path: cut(ctx.path, MAX_PATH),
     vault: vault ? cut(vault, MAX_NAME) : null,
-    objectName: pick(ctx.params.name ?? ctx.params.secretName),
+    objectName: pick(ctx.params.name ?? ctx.params.secretName ?? ctx.params.issuerName),
     objectVersion: pick(ctx.params.version),
     caller: principal
       ? { objectId: principal.objectId, appId: principal.appId, managedIdentity: principal.kind === "ManagedIdentity", resourceId: principal.resourceId ?? null }

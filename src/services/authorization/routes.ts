@@ -1,6 +1,7 @@
 /**
  * Microsoft.Authorization routes: role assignments and role definitions under every scope shape Kluis has
- * (subscription, resource group, vault, secret, key, virtual machine; role definitions also at the tenant root).
+ * (subscription, resource group, vault, secret, key, certificate, virtual machine; role definitions also at the
+ * tenant root).
  * The router matches path patterns, so each scope shape gets its own routes. Writing an assignment needs
  * Microsoft.Authorization/roleAssignments/write at its scope — checked by the pipeline like every permission.
  */
@@ -36,6 +37,7 @@ const SCOPES: { prefix: string; resolve: ScopeResolver }[] = [
   // Secrets and keys need not exist yet: an assignment may be made for an object about to be created.
   { prefix: `${VAULT}/secrets/{secretName}`, resolve: async (ctx, app) => `${await vaultScope(ctx, app)}/secrets/${ctx.params.secretName!}` },
   { prefix: `${VAULT}/keys/{keyName}`, resolve: async (ctx, app) => `${await vaultScope(ctx, app)}/keys/${ctx.params.keyName!}` },
+  { prefix: `${VAULT}/certificates/{certificateName}`, resolve: async (ctx, app) => `${await vaultScope(ctx, app)}/certificates/${ctx.params.certificateName!}` },
   {
     prefix: `${RG}/providers/Microsoft.Compute/virtualMachines/{vmName}`,
     resolve: async (ctx, app) => {

@@ -2,6 +2,9 @@
  * Certificate issuers and certificate contacts of a vault, as data. Their RBAC data actions are Azure's own
  * (certificatecas/…, certificatecontacts/…), not the certificates/… ones. These literal paths come before the
  * lifecycle's `/certificates/{name}` routes in the router.
+ *
+ * An issuer's name is `{issuerName}`, not `{name}`: the pipeline authorizes a route with a `name` against that
+ * certificate (RBAC scope …/certificates/<name>), and an issuer is a vault-wide object, not a certificate.
  */
 import type { Permission } from "../../../domain/authz.js";
 import type { Route } from "../../../http/types.js";
@@ -58,42 +61,42 @@ export const certificateIssuerRoutes: Route<AppServices>[] = [
   },
   {
     method: "GET",
-    path: "/certificates/issuers/{name}",
+    path: "/certificates/issuers/{issuerName}",
     operation: "GetCertificateIssuer",
     permission: permission("getissuers", "certificatecas/read"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.get(vault, ctx.params.name!)) };
+      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.get(vault, ctx.params.issuerName!)) };
     },
   },
   {
     method: "PUT",
-    path: "/certificates/issuers/{name}",
+    path: "/certificates/issuers/{issuerName}",
     operation: "SetCertificateIssuer",
     permission: permission("setissuers", "certificatecas/write"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.set(vault, ctx.params.name!, await body(ctx), "set")) };
+      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.set(vault, ctx.params.issuerName!, await body(ctx), "set")) };
     },
   },
   {
     method: "PATCH",
-    path: "/certificates/issuers/{name}",
+    path: "/certificates/issuers/{issuerName}",
     operation: "UpdateCertificateIssuer",
     permission: permission("setissuers", "certificatecas/write"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.set(vault, ctx.params.name!, await body(ctx), "update")) };
+      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.set(vault, ctx.params.issuerName!, await body(ctx), "update")) };
     },
   },
   {
     method: "DELETE",
-    path: "/certificates/issuers/{name}",
+    path: "/certificates/issuers/{issuerName}",
     operation: "DeleteCertificateIssuer",
     permission: permission("deleteissuers", "certificatecas/delete"),
     handler: async (ctx, app) => {
       const { vault, uri } = vaultOf(ctx);
-      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.delete(vault, ctx.params.name!)) };
+      return { status: 200, body: issuerBundle(uri, await app.certificateIssuers.delete(vault, ctx.params.issuerName!)) };
     },
   },
 ];
