@@ -45,7 +45,7 @@ export class Kv {
 
 export interface SecretOperation {
   /** The access-policy collection the permission belongs to (secrets unless said). */
-  collection?: "secrets" | "keys";
+  collection?: "secrets" | "keys" | "certificates";
   /** RBAC checks it on the vault rather than on one object (list, restore, random bytes). */
   vaultWide?: boolean;
   label: string;

@@ -1,8 +1,10 @@
 /**
  * Permission matrix, RBAC vaults (enableRbacAuthorization): every secrets data-plane operation under Key Vault
- * Secrets Officer, Secrets User, Key Vault Reader and no role, and every key lifecycle operation under Key Vault
- * Administrator, Crypto Officer, Crypto User, Key Vault Reader and no role; a refusal is 403 Forbidden /
- * ForbiddenByRbac with Azure's message and changes nothing. A secret-scope assignment grants that secret only.
+ * Secrets Officer, Secrets User, Key Vault Reader and no role, every key lifecycle operation under Key Vault
+ * Administrator, Crypto Officer, Crypto User, Key Vault Reader and no role, and every certificates operation under
+ * Key Vault Administrator, Certificates Officer, Certificate User, Key Vault Reader and no role; a refusal is 403
+ * Forbidden / ForbiddenByRbac with Azure's message and changes nothing. A secret-, key- or certificate-scope
+ * assignment grants that object only.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -10,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { arm, claims, token } from "../harness/clients.js";
 import { assertAzureError, createPrincipal, tokenFor, type CreatedPrincipal } from "../harness/probes.js";
 import { startServer, type KluisServer } from "../harness/server.js";
+import { CERT_OPERATIONS, certSnapshot, PEM_BUNDLE } from "./permission-matrix-cert-ops.js";
 import { KEY_LIFECYCLE_OPERATIONS, keyLifecycleSnapshot } from "./permission-matrix-key-lifecycle-ops.js";
 import { KEY_CRYPTO_OPERATIONS, keySnapshot } from "./permission-matrix-key-ops.js";
 import { Kv, nameFor, SECRET_OPERATIONS, type SecretOperation } from "./permission-matrix-ops.js";
@@ -32,10 +35,22 @@ const KEY_ROLES = {
   reader: { id: ROLES.reader.id, grants: (a: string) => a.endsWith("/read") },
   none: ROLES.none,
 } as const;
-type RoleKey = keyof typeof ROLES | keyof typeof KEY_ROLES;
-const rolesFor = (op: SecretOperation): Record<string, { id: string | null; grants: (action: string) => boolean }> => (op.collection === "keys" ? KEY_ROLES : ROLES);
+const C = "Microsoft.KeyVault/vaults/certificates";
+const CERT_ROLES = {
+  administrator: KEY_ROLES.administrator,
+  certificatesOfficer: {
+    id: "a4417e6f-fecd-4de8-b567-7b0420556985",
+    grants: (a: string) => a.startsWith(`${C}/`) || a.startsWith("Microsoft.KeyVault/vaults/certificatecas/") || a === "Microsoft.KeyVault/vaults/certificatecontacts/write",
+  },
+  certificateUser: { id: "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", grants: (a: string) => a === `${C}/read` },
+  reader: KEY_ROLES.reader,
+  none: ROLES.none,
+} as const;
+type RoleKey = keyof typeof ROLES | keyof typeof KEY_ROLES | keyof typeof CERT_ROLES;
+const rolesFor = (op: SecretOperation): Record<string, { id: string | null; grants: (action: string) => boolean }> =>
+  op.collection === "certificates" ? CERT_ROLES : op.collection === "keys" ? KEY_ROLES : ROLES;
 
-describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
+describe("permission matrix: RBAC", { timeout: 600_000 }, () => {
   let server: KluisServer;
   let management: string;
   let vaultId: string;
@@ -67,21 +82,24 @@ describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
     await assign(vaultId, ROLES.officer.id, String(claims(management).oid));
     await assign(vaultId, KEY_ROLES.administrator.id, String(claims(management).oid));
     kv = new Kv(server, VAULT, await token(server, vaultResource));
-    for (const key of ["officer", "user", "reader", "none", "scoped", "administrator", "cryptoOfficer", "cryptoUser"] as const) {
+    for (const key of ["officer", "user", "reader", "none", "scoped", "administrator", "cryptoOfficer", "cryptoUser", "certificatesOfficer", "certificateUser"] as const) {
       const p = await createPrincipal(server, graph, `rbac-${key}`);
       principals[key] = { ...p, token: await tokenFor(server, vaultResource, p) };
-      const role = key === "scoped" ? null : { ...ROLES, ...KEY_ROLES }[key].id;
+      const role = key === "scoped" ? null : { ...ROLES, ...KEY_ROLES, ...CERT_ROLES }[key].id;
       if (role) await assign(vaultId, role, p.objectId);
     }
   });
   after(() => server.stop());
 
-  for (const op of [...SECRET_OPERATIONS, ...KEY_LIFECYCLE_OPERATIONS, ...KEY_CRYPTO_OPERATIONS]) {
+  for (const op of [...SECRET_OPERATIONS, ...KEY_LIFECYCLE_OPERATIONS, ...KEY_CRYPTO_OPERATIONS, ...CERT_OPERATIONS]) {
     it(`${op.label}: needs ${op.dataAction}`, async () => {
       const name = nameFor("rbac", op);
       const request = await op.prepare(kv, name);
       const roles = rolesFor(op);
-      const snapshot = () => (op.collection === "keys" ? Promise.all([keyLifecycleSnapshot(kv, name), keySnapshot(kv, name)]) : kv.snapshot(name));
+      const snapshot = () => {
+        if (op.collection === "certificates") return certSnapshot(kv, name);
+        return op.collection === "keys" ? Promise.all([keyLifecycleSnapshot(kv, name), keySnapshot(kv, name)]) : kv.snapshot(name);
+      };
       const order = (Object.keys(roles) as RoleKey[]).sort((a, b) => Number(roles[a]!.grants(op.dataAction)) - Number(roles[b]!.grants(op.dataAction)));
       let used = false;
       for (const role of order) {
@@ -135,6 +153,26 @@ describe("permission matrix: RBAC", { timeout: 300_000 }, () => {
     assertAzureError(await kv.call({ method: "GET", path: "/keys/scoped-key-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
     assertAzureError(await kv.call({ method: "GET", path: "/keys" }, caller.token), 403, "Forbidden", `Action: '${K}/read'`, "ForbiddenByRbac");
     assertAzureError(await kv.call({ method: "DELETE", path: "/keys/scoped-key-a" }, caller.token), 403, "Forbidden", `Action: '${K}/delete'`, "ForbiddenByRbac");
+  });
+
+  it("a certificate-scope assignment grants that certificate only, and not an issuer of the same name", async () => {
+    const pem = PEM_BUNDLE;
+    await kv.ok({ method: "POST", path: "/certificates/scoped-cert-a/import", body: { value: pem } });
+    await kv.ok({ method: "POST", path: "/certificates/scoped-cert-b/import", body: { value: pem } });
+    await kv.ok({ method: "PUT", path: "/certificates/issuers/scoped-cert-a", body: { provider: "DigiCert" } });
+    const caller = principals.scoped;
+    assert.equal((await kv.call({ method: "GET", path: "/certificates/scoped-cert-a" }, caller.token)).status, 403);
+    await assign(`${vaultId}/certificates/scoped-cert-a`, CERT_ROLES.certificatesOfficer.id, caller.objectId);
+    const got = await kv.call({ method: "GET", path: "/certificates/scoped-cert-a/policy" }, caller.token);
+    assert.equal(got.status, 200, got.text);
+    assertAzureError(await kv.call({ method: "GET", path: "/certificates/scoped-cert-b" }, caller.token), 403, "Forbidden", "Caller is not authorized", "ForbiddenByRbac");
+    assertAzureError(await kv.call({ method: "GET", path: "/certificates" }, caller.token), 403, "Forbidden", `Action: '${C}/read'`, "ForbiddenByRbac");
+    // Issuers are vault-wide: an assignment on the certificate scoped-cert-a does not reach the issuer scoped-cert-a.
+    for (const [method, body] of [["GET", undefined], ["PUT", { provider: "GlobalSign" }], ["DELETE", undefined]] as const) {
+      const refused = await kv.call({ method, path: "/certificates/issuers/scoped-cert-a", body }, caller.token);
+      assertAzureError(refused, 403, "Forbidden", `Resource: '${vaultId.toLowerCase()}'\r\n`, "ForbiddenByRbac");
+    }
+    assert.equal((await kv.ok({ method: "GET", path: "/certificates/issuers/scoped-cert-a" })).body.provider, "DigiCert");
   });
 
   it("access policies are ignored on an RBAC vault, and removing an assignment takes effect at once", async () => {
