@@ -48,3 +48,25 @@ test("size 0: every job runs inline", { timeout: 20_000 }, async () => {
   assert.equal(pool.stats().ranInline, 5);
   await pool.close();
 });
+
+test("workers keep their own copies of keys within bounds; a dropped key is sent again", { timeout: 30_000 }, async () => {
+  const keys = Array.from({ length: 3 }, () => crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey);
+  const input = Buffer.alloc(256, 7);
+  input[0] = 0;
+  for (const keyLimits of [{ maxKeys: 2, idleMs: 60_000 }, { maxKeys: 0, idleMs: 60_000 }, { maxKeys: 8, idleMs: 1 }]) {
+    const pool = new RsaPrivatePool({ size: 1, keyLimits });
+    try {
+      // Round after round over three keys with room for two (or none, or each idle at once): every output is right.
+      for (let round = 0; round < 4; round++) {
+        for (const key of keys) {
+          assert.deepEqual(await pool.run({ key, input }), runRsaPrivateJob({ key, input }), `limits ${JSON.stringify(keyLimits)}, round ${round}`);
+          if (keyLimits.idleMs === 1) await new Promise((r) => setTimeout(r, 1100)); // past the worker's idle sweep
+        }
+        if (keyLimits.idleMs === 1 && round === 1) break;
+      }
+      assert.equal(pool.stats().ranInline, 0, "all on the worker");
+    } finally {
+      await pool.close();
+    }
+  }
+});

@@ -11,16 +11,21 @@
  * inline also bounds everything by construction and pushes back on clients under overload (the event loop slows
  * down) without failing any request.
  *
- * Private material: a job carries the KeyObject, which postMessage clones as a handle to the same OpenSSL key;
- * workers keep nothing between jobs and never log. A worker that dies fails its jobs (the caller answers 500) and
- * is replaced.
+ * Private material: each worker keeps its own copy of the keys it signs with (rsa-worker-protocol.ts says why),
+ * sent once as PKCS#8 DER, at most `keyLimits.maxKeys` and for `keyLimits.idleMs` unused — the bounds of the event
+ * loop's prepared-key cache — and zeroed buffers after import; workers never log. A worker that dies fails its jobs
+ * (the caller answers 500) and is replaced.
  */
+import type { KeyObject } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import { runRsaPrivateJob, type RsaPrivateJob } from "./rsa-private-job.js";
+import type { WorkerJob, WorkerKeyLimits, WorkerReply } from "./rsa-worker-protocol.js";
 
 export interface RsaPoolOptions {
   /** Worker threads beside the event loop; 0 runs every job inline. */
   size: number;
+  /** Keys each worker keeps (default 256, idle 30 s: the prepared-key cache's defaults). */
+  keyLimits?: WorkerKeyLimits;
 }
 
 export interface RsaPoolStats {
@@ -40,17 +45,19 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  inFlight: Map<number, Pending>;
+  inFlight: Map<number, Pending & { keyId: number }>;
+  /** Keys this worker was sent, as far as the pool knows (the worker may have dropped some: it says `missing`). */
+  sent: Set<number>;
 }
 
 /**
  * In the build the worker is the compiled .js beside this file. Under tsx (unit tests) it is the .ts source, which
  * a worker can load only after registering tsx's loader itself (the parent's `--import tsx` does not reach it).
  */
-function newWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./rsa-private-worker.js", import.meta.url));
+function newWorker(limits: WorkerKeyLimits): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./rsa-private-worker.js", import.meta.url), { workerData: limits });
   const source = JSON.stringify(new URL("./rsa-private-worker.ts", import.meta.url).href);
-  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${source}); });`, { eval: true });
+  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${source}); });`, { eval: true, workerData: limits });
 }
 
 export class RsaPrivatePool {
@@ -58,8 +65,13 @@ export class RsaPrivatePool {
   private nextId = 1;
   private ranInline = 0;
   private closed = false;
+  /** A number per KeyObject, for workers to find their copy by; gone with the KeyObject. */
+  private readonly keyIds = new WeakMap<KeyObject, number>();
+  private nextKeyId = 1;
+  private readonly keyLimits: WorkerKeyLimits;
 
-  constructor(private readonly options: RsaPoolOptions) {
+  constructor(options: RsaPoolOptions) {
+    this.keyLimits = options.keyLimits ?? { maxKeys: 256, idleMs: 30_000 };
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
   }
 
@@ -98,19 +110,40 @@ export class RsaPrivatePool {
 
   private post(slot: Slot, pending: Pending): void {
     const id = this.nextId++;
-    slot.inFlight.set(id, pending);
-    slot.worker.postMessage({ id, job: pending.job });
+    const { job } = pending;
+    let keyId = this.keyIds.get(job.key);
+    if (keyId === undefined) {
+      keyId = this.nextKeyId++;
+      this.keyIds.set(job.key, keyId);
+    }
+    slot.inFlight.set(id, { ...pending, keyId });
+    const message: WorkerJob = { id, keyId, input: job.input, ...(job.oaepHash ? { oaepHash: job.oaepHash } : {}) };
+    if (!slot.sent.has(keyId)) {
+      if (this.keyLimits.maxKeys > 0) slot.sent.add(keyId);
+      // The worker keeps at most maxKeys: forget the oldest sent ones beyond that (at worst it answers `missing`).
+      if (slot.sent.size > this.keyLimits.maxKeys) slot.sent.delete(slot.sent.values().next().value!);
+      message.der = job.key.export({ format: "der", type: "pkcs8" });
+    }
+    slot.worker.postMessage(message);
+    message.der?.fill(0); // postMessage copied it
   }
 
   private spawn(): Slot {
-    const worker = newWorker();
+    const worker = newWorker(this.keyLimits);
     // Idle workers must not keep a stopping process alive; close() ends them on an orderly shutdown.
     worker.unref();
-    const slot: Slot = { worker, inFlight: new Map() };
-    worker.on("message", ({ id, output }: { id: number; output: Uint8Array | null }) => {
-      const pending = slot.inFlight.get(id);
+    const slot: Slot = { worker, inFlight: new Map(), sent: new Set() };
+    worker.on("message", (reply: WorkerReply) => {
+      const pending = slot.inFlight.get(reply.id);
       if (!pending) return;
-      slot.inFlight.delete(id);
+      slot.inFlight.delete(reply.id);
+      if ("missing" in reply) {
+        // The worker dropped the key (idle or over its bound): send the job again, with the key.
+        slot.sent.delete(pending.keyId);
+        this.post(slot, pending);
+        return;
+      }
+      const { output } = reply;
       pending.resolve(output === null ? undefined : Buffer.from(output.buffer, output.byteOffset, output.byteLength));
     });
     const replace = (error: Error) => {

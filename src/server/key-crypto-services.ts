@@ -33,7 +33,8 @@ export function keyCryptoServices(
   subscriptionId: string,
 ): KeyCryptoRuntime {
   const cache = new PreparedKeyCache(config.keyCache);
-  const rsaPool = new RsaPrivatePool(config.rsaWorkers);
+  // Workers keep their copies of keys within the prepared-key cache's bounds.
+  const rsaPool = new RsaPrivatePool({ ...config.rsaWorkers, keyLimits: { maxKeys: config.keyCache.entries, idleMs: config.keyCache.idleMs } });
   const unsubscribe = invalidateOn(changes, "key", cache);
   // The job runs rarely and vaults are few: a listing beats a lookup index that storage does not have.
   const vaultById = async (id: string): Promise<VaultRecord | null> => (await store.vaults.listBySubscription(subscriptionId)).find((v) => v.id === id && v.deletedAt === null) ?? null;
