@@ -6,22 +6,16 @@
  * openssl, merges. Bad flags fail as az fails, without stack traces.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { openssl, toPem } from "../harness/openssl.js";
 import { kluis, kluisOk, startServer, tempDir, type CliResult, type KluisServer } from "../harness/server.js";
 
 const VAULT = "certs-cli-kv";
 /** Each test runs a dozen or more CLI processes, each a fresh Node start. */
 const T = { timeout: 180_000 };
-
-function openssl(args: string[], cwd: string): string {
-  const result = spawnSync("openssl", args, { cwd, encoding: "utf8" });
-  assert.equal(result.status, 0, `openssl ${args.join(" ")}: ${result.stderr}`);
-  return result.stdout;
-}
 
 function sha1Hex(der: Buffer): string {
   return crypto.createHash("sha1").update(der).digest("hex").toUpperCase();
@@ -124,11 +118,11 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
   });
 
   function pkcs12ToPem(pfxFile: string): string {
-    for (const legacy of [[], ["-legacy"]]) {
-      const result = spawnSync("openssl", ["pkcs12", "-in", pfxFile, "-nodes", "-passin", "pass:", ...legacy], { encoding: "utf8" });
-      if (result.status === 0) return result.stdout;
+    try {
+      return openssl(["pkcs12", "-in", pfxFile, "-nodes", "-passin", "pass:"]);
+    } catch {
+      return openssl(["pkcs12", "-in", pfxFile, "-nodes", "-passin", "pass:", "-legacy"]);
     }
-    assert.fail("openssl cannot read the PFX");
   }
 
   it("download: PEM (az's default) and DER, which openssl reads with the thumbprint show printed; never over a file", T, () => {
@@ -138,7 +132,7 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
     assert.match(fs.readFileSync(file("web.pem"), "utf8"), /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/]{76}\n/);
     assert.ok(fs.readFileSync(file("web.der")).equals(Buffer.from(shown.cer, "base64")));
     for (const [name, form] of [["web.pem", "PEM"], ["web.der", "DER"]] as const) {
-      const out = openssl(["x509", "-in", file(name), "-inform", form, "-noout", "-fingerprint", "-sha1", "-subject"], home);
+      const out = openssl(["x509", "-in", file(name), "-inform", form, "-noout", "-fingerprint", "-sha1", "-subject"]);
       assert.equal(/Fingerprint=([0-9A-F:]+)/.exec(out)?.[1]?.replace(/:/g, ""), shown.x509ThumbprintHex);
       assert.match(out, /CN ?= ?web\.kluis\.test/);
     }
@@ -184,8 +178,8 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
   });
 
   it("import: a PFX with a password and a PEM bundle, both made by openssl; bad files and passwords fail cleanly", T, () => {
-    openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "imp.key", "-out", "imp.pem", "-subj", "/CN=imported.kluis.test", "-days", "30"], home);
-    openssl(["pkcs12", "-export", "-inkey", "imp.key", "-in", "imp.pem", "-out", "imp.pfx", "-passout", "pass:pfx-pw"], home);
+    openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("imp.key"), "-out", file("imp.pem"), "-subj", "/CN=imported.kluis.test", "-days", "30"]);
+    openssl(["pkcs12", "-export", "-inkey", file("imp.key"), "-in", file("imp.pem"), "-out", file("imp.pfx"), "-passout", "pass:pfx-pw"]);
     const der = new crypto.X509Certificate(fs.readFileSync(file("imp.pem"))).raw;
     const fromPfx = cert("import", ...named("imported"), "--file", file("imp.pfx"), "--password", "pfx-pw", "--tags", "src=pfx").json<any>();
     assert.equal(fromPfx.x509ThumbprintHex, sha1Hex(der));
@@ -220,7 +214,7 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
     const operation = cert("create", ...named("issued"), "--policy", policyWith({ issuer: "Kluis", subject: "CN=issued.kluis.test", dnsNames: ["issued.kluis.test"] })).json<any>();
     assert.equal(operation.status, "completed");
     cert("download", ...named("issued"), "--file", file("issued.pem"));
-    assert.match(openssl(["verify", "-CAfile", file("kluis-ca.pem"), file("issued.pem")], home), /OK/);
+    assert.match(openssl(["verify", "-CAfile", file("kluis-ca.pem"), file("issued.pem")]), /OK/);
     assert.equal(new crypto.X509Certificate(fs.readFileSync(file("issued.pem"))).issuer, ca.subject);
   });
 
@@ -232,9 +226,9 @@ describe("kluis keyvault certificate", { timeout: 900_000 }, () => {
     assert.equal(shown.csr, operation.csr);
     assert.ok(!cert("list", "--vault-name", VAULT, "--include-pending", "false").json<any[]>().some((c) => c.name === "external"), "not issued yet");
 
-    fs.writeFileSync(file("external.csr"), `-----BEGIN CERTIFICATE REQUEST-----\n${operation.csr.match(/.{1,64}/g).join("\n")}\n-----END CERTIFICATE REQUEST-----\n`);
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ext-ca.key", "-out", "ext-ca.pem", "-subj", "/CN=External CA", "-days", "30"], home);
-    openssl(["x509", "-req", "-in", "external.csr", "-CA", "ext-ca.pem", "-CAkey", "ext-ca.key", "-CAcreateserial", "-out", "external.pem", "-days", "30"], home);
+    fs.writeFileSync(file("external.csr"), toPem("CERTIFICATE REQUEST", Buffer.from(operation.csr, "base64")));
+    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file("ext-ca.key"), "-out", file("ext-ca.pem"), "-subj", "/CN=External CA", "-days", "30"]);
+    openssl(["x509", "-req", "-in", file("external.csr"), "-CA", file("ext-ca.pem"), "-CAkey", file("ext-ca.key"), "-CAcreateserial", "-out", file("external.pem"), "-days", "30"]);
     fs.writeFileSync(file("external-chain.pem"), fs.readFileSync(file("external.pem"), "utf8") + fs.readFileSync(file("ext-ca.pem"), "utf8"));
     const merged = cert("pending merge", ...named("external"), "--file", file("external-chain.pem")).json<any>();
     assert.equal(merged.name, "external");

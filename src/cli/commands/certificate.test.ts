@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { openssl, tempDir } from "../../../test/harness/openssl.js";
 import { CliError, UsageError } from "../errors.js";
 import { formatJson } from "../output.js";
 import type { Session } from "../session.js";
@@ -54,29 +52,24 @@ const AZ_DEFAULT_POLICY = `{
   }
 }`;
 
-function openssl(args: string[], cwd: string): void {
-  const result = spawnSync("openssl", args, { cwd, encoding: "utf8" });
-  assert.equal(result.status, 0, result.stderr);
-}
-
 describe("certificate policies, views and files", { timeout: 60_000 }, () => {
-  let dir: string;
+  const { file, cleanup } = tempDir();
   let certPem: string;
   let caPem: string;
   let keyPem: string;
   let pfx: Buffer;
 
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "kluis-cert-unit-"));
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=Unit CA", "-days", "2"], dir);
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.pem", "-subj", "/CN=leaf", "-days", "2"], dir);
-    openssl(["pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-out", "leaf.pfx", "-passout", "pass:pw"], dir);
-    certPem = fs.readFileSync(path.join(dir, "leaf.pem"), "utf8");
-    caPem = fs.readFileSync(path.join(dir, "ca.pem"), "utf8");
-    keyPem = fs.readFileSync(path.join(dir, "leaf.key"), "utf8");
-    pfx = fs.readFileSync(path.join(dir, "leaf.pfx"));
+    for (const [name, subject] of [["ca", "/CN=Unit CA"], ["leaf", "/CN=leaf"]]) {
+      openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.pem`), "-subj", subject!, "-days", "2"]);
+    }
+    openssl(["pkcs12", "-export", "-inkey", file("leaf.key"), "-in", file("leaf.pem"), "-out", file("leaf.pfx"), "-passout", "pass:pw"]);
+    certPem = fs.readFileSync(file("leaf.pem"), "utf8");
+    caPem = fs.readFileSync(file("ca.pem"), "utf8");
+    keyPem = fs.readFileSync(file("leaf.key"), "utf8");
+    pfx = fs.readFileSync(file("leaf.pfx"));
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(cleanup);
 
   it("get-default-policy prints az's default policy exactly; --scaffold has every field", () => {
     assert.equal(formatJson(defaultPolicy()), AZ_DEFAULT_POLICY);
@@ -123,10 +116,9 @@ describe("certificate policies, views and files", { timeout: 60_000 }, () => {
   });
 
   it("reads --policy from a file, with or without az's @", () => {
-    const file = path.join(dir, "policy.json");
-    fs.writeFileSync(file, JSON.stringify(defaultPolicy()));
-    assert.deepEqual(policyArgument(`@${file}`), policyToWire(defaultPolicy()));
-    assert.deepEqual(policyArgument(file), policyToWire(defaultPolicy()));
+    const policyFile = file("policy.json", JSON.stringify(defaultPolicy()));
+    assert.deepEqual(policyArgument(`@${policyFile}`), policyToWire(defaultPolicy()));
+    assert.deepEqual(policyArgument(policyFile), policyToWire(defaultPolicy()));
   });
 
   it("prints a certificate as az does: standard base64 bytes, hex thumbprint, name, the policy in the SDK's names", () => {
@@ -208,12 +200,10 @@ describe("certificate policies, views and files", { timeout: 60_000 }, () => {
     assert.equal(lines.at(-1), "-----END CERTIFICATE-----");
     assert.ok(lines.slice(1, -1).every((line, i, body) => (i < body.length - 1 ? line.length === 76 : line.length <= 76)));
     assert.ok(new crypto.X509Certificate(pem).raw.equals(der));
-    fs.writeFileSync(path.join(dir, "out.pem"), pem);
-    fs.writeFileSync(path.join(dir, "out.der"), der);
-    for (const [file, form] of [["out.pem", "PEM"], ["out.der", "DER"]] as const) {
-      const read = spawnSync("openssl", ["x509", "-in", file, "-inform", form, "-noout", "-subject"], { cwd: dir, encoding: "utf8" });
-      assert.equal(read.status, 0, read.stderr);
-      assert.match(read.stdout, /CN ?= ?leaf/);
+    fs.writeFileSync(file("out.pem"), pem);
+    fs.writeFileSync(file("out.der"), der);
+    for (const [name, form] of [["out.pem", "PEM"], ["out.der", "DER"]] as const) {
+      assert.match(openssl(["x509", "-in", file(name), "-inform", form, "-noout", "-subject"]), /CN ?= ?leaf/);
     }
   });
 
