@@ -26,6 +26,8 @@ export function certificateBundle(vaultUri: string, vault: VaultRecord, record: 
   if (meta.cer !== undefined) bundle.cer = meta.cer;
   bundle.attributes = objectAttributes(vault, record);
   if (record.tags !== null) bundle.tags = record.tags;
+  // The content type of the certificate's secret (Key Vault's CertificateBundle has it since the spec added it).
+  if (record.contentType !== null) bundle.contentType = record.contentType;
   if (policy) bundle.policy = policyJson(certificateUri(vaultUri, record.name), policy);
   if (meta.preserveCertOrder) bundle.preserveCertOrder = true;
   return bundle;
